@@ -1,0 +1,110 @@
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const url = z.url({ message: "must be an absolute URL such as https://example.com" });
+const port = z.coerce
+  .number({ message: "must be a number" })
+  .int({ message: "must be a whole number" })
+  .min(0, { message: "must be 0–65535" })
+  .max(65535, { message: "must be 0–65535" });
+
+/** Every environment variable the server reads. `.env.example` and the README list the same. */
+const schema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  JUANIE_PUBLIC_URL: url.optional(),
+  JUANIE_DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: "must be a postgres:// or postgresql:// connection URL" })
+    .optional(),
+  JUANIE_EMBEDDED_PG_PORT: port.default(5433),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  JUANIE_ALLOW_SIGNUP: bool.default(false),
+  JUANIE_SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number" }).int().min(1).max(8760).default(168),
+  JUANIE_TRUST_PROXY: bool.default(false),
+  JUANIE_WORKER_CONCURRENCY: z.coerce.number({ message: "must be a number" }).int().min(1).max(64).default(4),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_URL: url.default("https://github.com"),
+  GITHUB_API_URL: url.default("https://api.github.com"),
+  GITLAB_CLIENT_ID: z.string().min(1).optional(),
+  GITLAB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITLAB_URL: url.default("https://gitlab.com"),
+  JUANIE_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, { message: "must be an smtp:// or smtps:// URL" })
+    .optional(),
+  JUANIE_MAIL_FROM: z.string().min(3).default("Juanie <juanie@localhost>"),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface OAuthClientConfig {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  embeddedPgPort: number;
+  logLevel: Env["LOG_LEVEL"];
+  allowSignup: boolean;
+  sessionTtlHours: number;
+  trustProxy: boolean;
+  workerConcurrency: number;
+  github: (OAuthClientConfig & { url: string; apiUrl: string }) | null;
+  gitlab: (OAuthClientConfig & { url: string }) | null;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Reads and validates the environment; every bad variable is named with its rule. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const pair = (id?: string, secret?: string, name?: string) => {
+    if (!!id !== !!secret) problems.push(`${name}_CLIENT_ID and ${name}_CLIENT_SECRET: set both or neither`);
+    return id && secret ? { clientId: id, clientSecret: secret } : null;
+  };
+  const gh = pair(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, "GITHUB");
+  const gl = pair(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET, "GITLAB");
+  if (problems.length) throw new ConfigError(problems);
+  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.JUANIE_PUBLIC_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/$/, ""),
+    dataDir: path.resolve(e.JUANIE_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    embeddedPgPort: e.JUANIE_EMBEDDED_PG_PORT,
+    logLevel: e.LOG_LEVEL,
+    allowSignup: e.JUANIE_ALLOW_SIGNUP,
+    sessionTtlHours: e.JUANIE_SESSION_TTL_HOURS,
+    trustProxy: e.JUANIE_TRUST_PROXY,
+    workerConcurrency: e.JUANIE_WORKER_CONCURRENCY,
+    github: gh ? { ...gh, url: e.GITHUB_URL.replace(/\/$/, ""), apiUrl: e.GITHUB_API_URL.replace(/\/$/, "") } : null,
+    gitlab: gl ? { ...gl, url: e.GITLAB_URL.replace(/\/$/, "") } : null,
+    smtpUrl: e.JUANIE_SMTP_URL,
+    mailFrom: e.JUANIE_MAIL_FROM,
+  };
+}

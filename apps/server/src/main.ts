@@ -1,0 +1,35 @@
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { startPlatform } from "./platform.ts";
+
+const started = performance.now();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nSee .env.example and the README for every variable.\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const logger = createLogger(config.logLevel);
+const webDist = process.env.JUANIE_WEB_DIST ?? fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+const platform = await startPlatform(config, logger, { webDist }).catch((err: unknown) => {
+  logger.fatal({ err }, "could not start");
+  process.exit(1);
+});
+logger.info({ url: platform.url, ms: Math.round(performance.now() - started) }, "Juanie is ready");
+process.stdout.write(`\n  Juanie is running at ${platform.url}\n\n`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    void platform.stop().then(() => process.exit(0));
+  });
+}

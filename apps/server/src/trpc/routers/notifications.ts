@@ -1,0 +1,31 @@
+import * as c from "@juanie/contracts";
+import { listNotifications, markNotificationsRead, unreadNotificationCount } from "@juanie/domain";
+import { authedProcedure, router } from "../trpc.ts";
+
+export const notificationsRouter = router({
+  list: authedProcedure
+    .input(c.listNotificationsInput)
+    .output(c.notificationsPage)
+    .query(({ ctx, input }) => listNotifications(ctx.deps, ctx.actor, input)),
+  markRead: authedProcedure
+    .input(c.markNotificationsReadInput)
+    .output(c.okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await markNotificationsRead(ctx.deps, ctx.actor, input.ids);
+      return { ok: true as const };
+    }),
+  markAllRead: authedProcedure.output(c.okSchema).mutation(async ({ ctx }) => {
+    await markNotificationsRead(ctx.deps, ctx.actor, "all");
+    return { ok: true as const };
+  }),
+  /** Live unread count over SSE: the current value first, then one per change. */
+  onUnreadCount: authedProcedure.subscription(async function* ({ ctx, signal }) {
+    const userId = ctx.actor.user.id;
+    yield { count: await unreadNotificationCount(ctx.deps, userId) };
+    for await (const event of ctx.realtime.events(signal)) {
+      if (event.type === "notifications.changed" && event.userId === userId) {
+        yield { count: await unreadNotificationCount(ctx.deps, userId) };
+      }
+    }
+  }),
+});

@@ -1,0 +1,144 @@
+import type { OrgRole, ProjectRole, ProjectVisibility, TeamRole } from "@juanie/contracts";
+import { projectRoles } from "@juanie/contracts";
+
+/**
+ * The one place that decides who may do what. Pure: callers load the subject's roles,
+ * this module answers allow/deny and, on deny, names the role that is missing.
+ * Deny by default: an action without a rule is denied.
+ */
+export const actions = [
+  // organizations
+  "org.read",
+  "org.update",
+  "org.delete",
+  "org.member.manage",
+  "org.invite",
+  "org.audit.read",
+  // teams
+  "team.create",
+  "team.read",
+  "team.update",
+  "team.delete",
+  "team.member.manage",
+  // projects
+  "project.create",
+  "project.read",
+  "project.update",
+  "project.archive",
+  "project.member.manage",
+  "project.team.manage",
+  // platform
+  "platform.audit.read",
+] as const;
+export type Action = (typeof actions)[number];
+
+export interface Subject {
+  isPlatformAdmin: boolean;
+  /** Role in the organization the resource belongs to; null when not a member. */
+  orgRole: OrgRole | null;
+  /** Role in the team acted on (team actions only). */
+  teamRole?: TeamRole | null;
+  /** Effective project role: the highest of the direct grant and the grants of the user's teams. */
+  projectRole?: ProjectRole | null;
+  /** Visibility of the project acted on (project actions only). */
+  projectVisibility?: ProjectVisibility;
+}
+
+export type Decision = { allowed: true } | { allowed: false; requiredRole: string; reason: string };
+
+const allow: Decision = { allowed: true };
+
+function deny(requiredRole: string, what: string, has: string | null | undefined): Decision {
+  return {
+    allowed: false,
+    requiredRole,
+    reason: `${what} requires ${requiredRole}${has ? ` (you have ${has})` : " (you have no role here)"}`,
+  };
+}
+
+/** Project roles ordered highest first; `atLeast(role, min)` compares in that order. */
+export function projectRoleAtLeast(role: ProjectRole | null | undefined, min: ProjectRole): boolean {
+  if (!role) return false;
+  return projectRoles.indexOf(role) <= projectRoles.indexOf(min);
+}
+
+export function highestProjectRole(roles: readonly (ProjectRole | null | undefined)[]): ProjectRole | null {
+  let best: ProjectRole | null = null;
+  for (const r of roles) if (r && (!best || projectRoles.indexOf(r) < projectRoles.indexOf(best))) best = r;
+  return best;
+}
+
+const describe: Record<Action, string> = {
+  "org.read": "viewing this organization",
+  "org.update": "changing organization settings",
+  "org.delete": "deleting the organization",
+  "org.member.manage": "managing organization members",
+  "org.invite": "inviting members",
+  "org.audit.read": "reading the organization's audit log",
+  "team.create": "creating a team",
+  "team.read": "viewing this team",
+  "team.update": "editing the team",
+  "team.delete": "deleting the team",
+  "team.member.manage": "managing team members",
+  "project.create": "creating a project",
+  "project.read": "viewing this project",
+  "project.update": "changing project settings",
+  "project.archive": "archiving or restoring the project",
+  "project.member.manage": "managing project members",
+  "project.team.manage": "granting teams access to the project",
+  "platform.audit.read": "reading the platform-wide audit log",
+};
+
+export function decide(subject: Subject, action: Action): Decision {
+  if (subject.isPlatformAdmin) return allow;
+  const what = describe[action];
+  const org = subject.orgRole;
+  const isOrgAdmin = org === "admin";
+  const orgRoleLabel = org ? `organization ${org}` : null;
+
+  switch (action) {
+    case "org.read":
+      return org ? allow : deny("organization member", what, null);
+    case "org.update":
+    case "org.delete":
+    case "org.member.manage":
+    case "org.invite":
+    case "org.audit.read":
+    case "team.create":
+      return isOrgAdmin ? allow : deny("organization admin", what, orgRoleLabel);
+    case "project.create":
+      return org ? allow : deny("organization member", what, null);
+    case "team.read":
+      return org ? allow : deny("organization member", what, null);
+    case "team.update":
+    case "team.member.manage": {
+      if (isOrgAdmin || subject.teamRole === "owner" || subject.teamRole === "maintainer") return allow;
+      return deny("team maintainer", what, subject.teamRole ? `team ${subject.teamRole}` : orgRoleLabel);
+    }
+    case "team.delete":
+      if (isOrgAdmin || subject.teamRole === "owner") return allow;
+      return deny("team owner", what, subject.teamRole ? `team ${subject.teamRole}` : orgRoleLabel);
+    case "project.read": {
+      if (isOrgAdmin || subject.projectRole) return allow;
+      if (subject.projectVisibility === "public") return allow;
+      if (subject.projectVisibility === "internal" && org) return allow;
+      return deny("project viewer", what, orgRoleLabel);
+    }
+    case "project.update":
+    case "project.member.manage":
+    case "project.team.manage":
+      return isOrgAdmin || projectRoleAtLeast(subject.projectRole, "maintainer")
+        ? allow
+        : deny("project maintainer", what, subject.projectRole ? `project ${subject.projectRole}` : orgRoleLabel);
+    case "project.archive":
+      return isOrgAdmin || projectRoleAtLeast(subject.projectRole, "owner")
+        ? allow
+        : deny("project owner", what, subject.projectRole ? `project ${subject.projectRole}` : orgRoleLabel);
+    case "platform.audit.read":
+      return deny("platform administrator", what, null);
+    default: {
+      const unknown: never = action;
+      return deny("platform administrator", `action ${String(unknown)}`, null);
+    }
+  }
+}

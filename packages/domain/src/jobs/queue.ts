@@ -1,0 +1,25 @@
+import type { Executor } from "@juanie/db";
+import { sql } from "drizzle-orm";
+
+/** Every job the platform runs, with its payload. Handlers live in jobs/tasks.ts. */
+export interface JobPayloads {
+  /** The token travels only in the queue row (deleted when the job completes) so the e-mail can carry the link. */
+  "invitation.notify": { invitationId: string; token: string };
+  "project.initialize": { projectId: string };
+}
+export type JobName = keyof JobPayloads;
+
+/**
+ * Adds a job in the caller's transaction (graphile-worker's `add_job` SQL function), so the job
+ * exists exactly when the state change that asked for it was committed.
+ */
+export async function enqueueJob<N extends JobName>(
+  tx: Executor,
+  name: N,
+  payload: JobPayloads[N],
+  opts: { jobKey?: string; queueName?: string; maxAttempts?: number } = {},
+): Promise<void> {
+  await tx.execute(
+    sql`select graphile_worker.add_job(${name}, ${JSON.stringify(payload)}::json, queue_name => ${opts.queueName ?? null}, job_key => ${opts.jobKey ?? null}, max_attempts => ${opts.maxAttempts ?? 10})`,
+  );
+}

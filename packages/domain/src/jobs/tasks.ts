@@ -1,0 +1,77 @@
+import { emailOutbox, invitations, notifications, organizations, users } from "@juanie/db";
+import { and, eq, sql } from "drizzle-orm";
+import { notify } from "../notifications/service.ts";
+import { invitationUrl } from "../orgs/invitations.ts";
+import { initializeProject } from "../projects/service.ts";
+import type { Deps } from "../shared/deps.ts";
+import type { JobName, JobPayloads } from "./queue.ts";
+
+export interface Mailer {
+  /** False when no mail server is configured: the message is kept in the outbox as `not_configured`. */
+  readonly configured: boolean;
+  send(msg: { to: string; subject: string; text: string }): Promise<void>;
+}
+
+export type JobDeps = Deps & { mailer: Mailer };
+type Handlers = { [N in JobName]: (deps: JobDeps, payload: JobPayloads[N]) => Promise<void> };
+
+/** The in-app notification and the e-mail for a new invitation. Safe to retry. */
+async function notifyInvitation(deps: JobDeps, { invitationId, token }: JobPayloads["invitation.notify"]) {
+  const [row] = await deps.db
+    .select({ inv: invitations, org: organizations, inviter: users })
+    .from(invitations)
+    .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
+    .leftJoin(users, eq(users.id, invitations.invitedById))
+    .where(eq(invitations.id, invitationId));
+  if (row?.inv.status !== "pending") return;
+  const { inv, org, inviter } = row;
+  const inviterName = inviter?.displayName ?? "Someone";
+  const [already] = await deps.db
+    .select({ id: notifications.id })
+    .from(notifications)
+    .where(and(eq(notifications.kind, "invitation.received"), sql`${notifications.data}->>'invitationId' = ${inv.id}`));
+  if (inv.inviteeUserId && !already) {
+    await deps.db.transaction(async (tx) => {
+      await notify(
+        tx,
+        inv.inviteeUserId!,
+        "invitation.received",
+        {
+          organizationName: org.name,
+          organizationSlug: org.slug,
+          role: inv.role,
+          invitedBy: inviterName,
+          invitationId: inv.id,
+        },
+        "/notifications",
+      );
+    });
+  }
+  if (inv.email) {
+    const msg = {
+      to: inv.email,
+      subject: `${inviterName} invited you to ${org.name} on Juanie`,
+      text: `${inviterName} invited you to join the organization "${org.name}" as ${inv.role}.\n\nAccept or decline: ${invitationUrl(deps.config.publicUrl, token)}\nThe invitation expires on ${inv.expiresAt.toISOString()}.\n`,
+    };
+    let status = "not_configured";
+    let error: string | null = null;
+    if (deps.mailer.configured) {
+      try {
+        await deps.mailer.send(msg);
+        status = "sent";
+      } catch (err) {
+        status = "failed";
+        error = err instanceof Error ? err.message.slice(0, 500) : "send failed";
+      }
+    }
+    await deps.db
+      .insert(emailOutbox)
+      .values({ ...msg, body: msg.text, status, error, sentAt: status === "sent" ? deps.clock.now() : null });
+    if (status === "failed") throw new Error(`sending invitation e-mail failed: ${error}`);
+  }
+}
+
+export const jobHandlers: Handlers = {
+  "invitation.notify": notifyInvitation,
+  "project.initialize": (deps, { projectId }) => initializeProject(deps, projectId),
+};

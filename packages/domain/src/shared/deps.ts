@@ -1,0 +1,42 @@
+import type { Database } from "@juanie/db";
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface DomainConfig {
+  /** Public base URL of the platform, used in links (invitations, e-mails). */
+  publicUrl: string;
+  /** Whether anyone may create an account without an invitation. */
+  allowSignup: boolean;
+  sessionTtlHours: number;
+}
+
+/** What every domain function receives. Built once in the app's composition root. */
+export interface Deps {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  config: DomainConfig;
+}
+
+/** Who is acting, and from where (for the audit log). */
+export interface Actor {
+  user: { id: string; username: string; isPlatformAdmin: boolean };
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A request that has no signed-in user yet (sign-in, setup, OAuth callback). */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
