@@ -33,7 +33,6 @@ export async function buildApp(opts: AppOptions) {
     loggerInstance: opts.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: false,
   });
 
   // ----- metrics -----
