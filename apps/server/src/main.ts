@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -15,7 +16,12 @@ try {
   throw err;
 }
 const logger = createLogger(config.logLevel);
-const webDist = process.env.JUANIE_WEB_DIST ?? fileURLToPath(new URL("../../web/dist", import.meta.url));
+// The built web UI: beside the sources (tsx) or beside the bundle (apps/server/dist/bin).
+const webDist =
+  process.env.JUANIE_WEB_DIST ??
+  ["../../web/dist", "../../../web/dist"]
+    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+    .find((p) => existsSync(p));
 
 const platform = await startPlatform(config, logger, { webDist }).catch((err: unknown) => {
   logger.fatal({ err }, "could not start");

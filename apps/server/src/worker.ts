@@ -34,6 +34,7 @@ export async function startWorker(pool: pg.Pool, deps: JobDeps, log: Logger, con
     concurrency,
     noHandleSignals: true,
     pollInterval: 2000,
+    crontab: "",
     logger: workerLogger(log),
   });
 }
