@@ -29,4 +29,6 @@ if (mtime(serverBundle) < latestSource || mtime(webIndex) < latestSource) {
   const r = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+// Settings from ./.env (see .env.example), without overriding the real environment.
+if (existsSync(path.join(root, ".env"))) process.loadEnvFile(path.join(root, ".env"));
 await import(pathToFileURL(serverBundle).href);

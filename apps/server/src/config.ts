@@ -89,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const gh = pair(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, "GITHUB");
   const gl = pair(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET, "GITLAB");
   if (problems.length) throw new ConfigError(problems);
-  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "localhost" : e.HOST;
+  const publicHost = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(e.HOST) ? "localhost" : e.HOST;
   return {
     port: e.PORT,
     host: e.HOST,
