@@ -191,6 +191,7 @@ export const projects = pgTable(
   (t) => [
     uniqueIndex("projects_org_slug_key").on(t.organizationId, t.slug),
     index("projects_created_idx").on(t.createdAt, t.id),
+    index("projects_org_created_idx").on(t.organizationId, t.createdAt, t.id),
   ],
 );
 
@@ -243,11 +244,13 @@ export const auditLogs = pgTable(
     result: auditResult("result").notNull(),
     reason: text("reason"),
   },
+  // Lists are read newest first by id; ascending indexes serve that as backward scans.
   (t) => [
-    index("audit_logs_created_idx").on(t.createdAt.desc(), t.id.desc()),
-    index("audit_logs_org_created_idx").on(t.organizationId, t.createdAt.desc(), t.id.desc()),
-    index("audit_logs_actor_idx").on(t.actorId, t.createdAt.desc()),
-    index("audit_logs_action_idx").on(t.action),
+    index("audit_logs_org_idx").on(t.organizationId, t.id),
+    index("audit_logs_org_action_idx").on(t.organizationId, t.action, t.id),
+    index("audit_logs_actor_idx").on(t.actorId, t.id),
+    index("audit_logs_action_idx").on(t.action, t.id),
+    index("audit_logs_project_idx").on(t.projectId, t.id),
   ],
 );
 
@@ -266,7 +269,7 @@ export const notifications = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index("notifications_user_created_idx").on(t.userId, t.createdAt.desc()),
+    index("notifications_user_created_idx").on(t.userId, t.createdAt, t.id),
     index("notifications_user_unread_idx").on(t.userId).where(sql`${t.readAt} is null`),
   ],
 );
