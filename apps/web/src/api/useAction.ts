@@ -1,0 +1,75 @@
+import { type QueryKey, useMutation, useQueryClient } from "@tanstack/vue-query";
+import { reactive, readonly, ref } from "vue";
+import { useFormErrors } from "./useFormErrors.ts";
+
+/** Structural view of a zod schema, so the web app needs no direct zod import. */
+interface Validator {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
+export interface ActionOptions<TVars, TData> {
+  /** Field names the form shows errors under; other errors go to the general alert. */
+  fields?: readonly string[];
+  /** Checked before the request; the server validates again. */
+  schema?: Validator;
+  /** Query keys (prefixes) to refetch after success. */
+  invalidate?: QueryKey[] | ((data: TData, vars: TVars) => QueryKey[]);
+  onSuccess?: (data: TData, vars: TVars) => void | Promise<void>;
+}
+
+export type Action<TVars, TData = unknown> = ReturnType<typeof useAction<TVars, TData>>;
+
+/**
+ * The one way a button or form runs a mutation: ignores clicks while a request is in flight,
+ * exposes `isLoading`, keeps structured errors for the form, and refreshes affected queries.
+ */
+export function useAction<TVars, TData>(
+  mutationFn: (vars: TVars) => Promise<TData>,
+  options: ActionOptions<TVars, TData> = {},
+) {
+  const queryClient = useQueryClient();
+  const errors = useFormErrors(options.fields);
+  const isLoading = ref(false);
+  const mutation = useMutation({
+    // Only the variables: vue-query's second argument would reach tRPC as request options.
+    mutationFn: (vars: TVars) => mutationFn(vars),
+    onSuccess: async (data: TData, vars: TVars) => {
+      const keys =
+        typeof options.invalidate === "function" ? options.invalidate(data, vars) : (options.invalidate ?? []);
+      await Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+      await options.onSuccess?.(data, vars);
+    },
+  });
+
+  async function run(vars: TVars): Promise<TData | undefined> {
+    if (isLoading.value) return undefined;
+    errors.clear();
+    if (options.schema) {
+      const parsed = options.schema.safeParse(vars);
+      if (!parsed.success) {
+        const fieldErrors: Record<string, string[]> = {};
+        for (const issue of parsed.error.issues) {
+          const name = String(issue.path[0] ?? "");
+          fieldErrors[name] = [...(fieldErrors[name] ?? []), issue.message];
+        }
+        errors.setFieldErrors(fieldErrors);
+        return undefined;
+      }
+    }
+    isLoading.value = true;
+    try {
+      return await mutation.mutateAsync(vars);
+    } catch (error) {
+      errors.set(error);
+      return undefined;
+    } finally {
+      isLoading.value = false;
+    }
+  }
+
+  return reactive({ run, isLoading: readonly(isLoading), errors });
+}

@@ -1,0 +1,56 @@
+import { markNotificationsReadInput } from "@juanie/contracts";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/vue-query";
+import { computed, type MaybeRefOrGetter, onBeforeUnmount, onMounted, readonly, ref, toValue } from "vue";
+import { trpc } from "../api/trpc.ts";
+import { useAction } from "../api/useAction.ts";
+
+const listKey = "notifications.list";
+
+/** Live unread count over SSE; `null` until the first value arrives. */
+export function useUnreadCount() {
+  const queryClient = useQueryClient();
+  const count = ref<number | null>(null);
+  let subscription: { unsubscribe(): void } | undefined;
+
+  onMounted(() => {
+    subscription = trpc.notifications.onUnreadCount.subscribe(undefined, {
+      onData: ({ count: next }) => {
+        if (next === count.value) return;
+        count.value = next;
+        void queryClient.invalidateQueries({ queryKey: [listKey] });
+      },
+    });
+  });
+  onBeforeUnmount(() => subscription?.unsubscribe());
+
+  return readonly(count);
+}
+
+export function useLatestNotifications(enabled: MaybeRefOrGetter<boolean>) {
+  return useQuery({
+    queryKey: [listKey, { limit: 5 }],
+    queryFn: () => trpc.notifications.list.query({ limit: 5 }),
+    enabled: computed(() => toValue(enabled)),
+  });
+}
+
+export function useNotificationPages(unreadOnly: MaybeRefOrGetter<boolean>) {
+  return useInfiniteQuery({
+    queryKey: [listKey, { unreadOnly: computed(() => toValue(unreadOnly)) }],
+    queryFn: ({ pageParam }) =>
+      trpc.notifications.list.query({ unreadOnly: toValue(unreadOnly), cursor: pageParam, limit: 30 }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.nextCursor,
+  });
+}
+
+export function useMarkRead() {
+  return useAction(trpc.notifications.markRead.mutate, {
+    schema: markNotificationsReadInput,
+    invalidate: [[listKey]],
+  });
+}
+
+export function useMarkAllRead() {
+  return useAction(trpc.notifications.markAllRead.mutate, { invalidate: [[listKey]] });
+}
