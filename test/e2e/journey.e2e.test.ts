@@ -91,7 +91,7 @@ describe.each(["en", "zh-CN"] as const)("the foundation journey in a %s browser"
     watch(bob, problems, "bob");
     await bob.goto(inviteUrl);
     await bob.waitForSelector(id("invitation-summary"));
-    expect(await bob.locator("body").innerText()).toContain("Acme Corp");
+    expect(await bob.locator("main").textContent()).toContain("Acme Corp");
     await bob.fill(id("sign-up-username"), "bob");
     await bob.fill(id("sign-up-display-name"), "Bob Builder");
     await bob.fill(id("sign-up-password"), "another long password");
