@@ -56,7 +56,7 @@ describe.each(["en", "zh-CN"] as const)("the foundation journey in a %s browser"
     await admin.waitForURL("**/orgs");
     expect(await admin.textContent(id("nav-orgs"))).toContain(words[locale].organizations);
     expect(await admin.textContent(id("nav-audit"))).toContain(words[locale].auditLog);
-    expect(await admin.evaluate(() => document.documentElement.lang)).toBe(locale);
+    expect(await admin.getAttribute("html", "lang")).toBe(locale);
 
     // Organization, with the slug suggested from the name.
     await admin.click(id("create-org"));

@@ -110,6 +110,9 @@ export async function buildApp(opts: AppOptions) {
     reply.header("content-type", registry.contentType).send(await registry.metrics()),
   );
 
+  // Live streams (SSE subscriptions) never end on their own: end them so that close() can finish.
+  app.addHook("preClose", async () => opts.realtime.endStreams());
+
   // ----- API -----
   const providers = Object.keys(oauthProviders(config)) as ("github" | "gitlab")[];
   await app.register(fastifyTRPCPlugin, {
@@ -135,13 +138,13 @@ export async function buildApp(opts: AppOptions) {
   registerAuditExport(app, deps, actorOf);
 
   // ----- web UI (single-page app) -----
-  if (opts.webDist && existsSync(path.join(opts.webDist, "index.html"))) {
-    await app.register(fastifyStatic, { root: opts.webDist, wildcard: false });
-    app.setNotFoundHandler((req, reply) => {
-      const apiPath = /^\/(trpc|api|auth)(\/|$)/.test(req.url);
-      if (req.method === "GET" && !apiPath) return reply.sendFile("index.html");
-      return reply.code(404).send({ code: "NOT_FOUND", message: `${req.method} ${req.url.split("?")[0]} not found` });
-    });
-  }
+  const webUi = !!opts.webDist && existsSync(path.join(opts.webDist, "index.html"));
+  if (webUi) await app.register(fastifyStatic, { root: opts.webDist!, wildcard: false });
+  // Always ours, never Fastify's default: that one logs the full URL, secrets in it included.
+  app.setNotFoundHandler((req, reply) => {
+    const apiPath = /^\/(trpc|api|auth)(\/|$)/.test(req.url);
+    if (webUi && req.method === "GET" && !apiPath) return reply.sendFile("index.html");
+    return reply.code(404).send({ code: "NOT_FOUND", message: `${req.method} ${req.url.split("?")[0]} not found` });
+  });
   return app;
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
   .transform((v) => v === "true" || v === "1" || v === "yes");
-const url = z.url({ message: "must be an absolute URL such as https://example.com" });
+const url = z.url({ protocol: /^https?$/, message: "must be an absolute http(s) URL such as https://example.com" });
 const port = z.coerce
   .number({ message: "must be a number" })
   .int({ message: "must be a whole number" })
@@ -77,18 +77,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, the way shells and .env files usually mean them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  // Every problem at once, so that fixing the environment takes one round.
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  for (const name of ["GITHUB", "GITLAB"]) {
+    if (!!cleaned[`${name}_CLIENT_ID`] !== !!cleaned[`${name}_CLIENT_SECRET`]) {
+      problems.push(`${name}_CLIENT_ID and ${name}_CLIENT_SECRET: set both or neither`);
+    }
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
-  const pair = (id?: string, secret?: string, name?: string) => {
-    if (!!id !== !!secret) problems.push(`${name}_CLIENT_ID and ${name}_CLIENT_SECRET: set both or neither`);
-    return id && secret ? { clientId: id, clientSecret: secret } : null;
-  };
-  const gh = pair(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET, "GITHUB");
-  const gl = pair(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET, "GITLAB");
-  if (problems.length) throw new ConfigError(problems);
+  const pair = (id?: string, secret?: string) => (id && secret ? { clientId: id, clientSecret: secret } : null);
+  const gh = pair(e.GITHUB_CLIENT_ID, e.GITHUB_CLIENT_SECRET);
+  const gl = pair(e.GITLAB_CLIENT_ID, e.GITLAB_CLIENT_SECRET);
   const publicHost = ["0.0.0.0", "::", "127.0.0.1", "::1"].includes(e.HOST) ? "localhost" : e.HOST;
   return {
     port: e.PORT,

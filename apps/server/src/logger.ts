@@ -22,6 +22,29 @@ export const redactPaths = [
   "config.smtpUrl",
 ];
 
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Paths whose last segment is a bearer secret: the web UI's invitation page (`/invitations/<token>`). */
+const secretInPath = /^(\/invitations\/)[^/?#]+/;
+
+/**
+ * Replaces Fastify's request serializer: the query string is left out because it carries secrets
+ * (tRPC query inputs such as invitation tokens, OAuth `code` and `state`), and so are tokens in paths.
+ */
+export function serializeRequest(req: LoggedRequest) {
+  const url = req.url?.split("?")[0]?.replace(secretInPath, "$1[redacted]");
+  return { method: req.method, url, host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactPaths, censor: "[redacted]" } }, destination);
+  return pino(
+    { level, redact: { paths: redactPaths, censor: "[redacted]" }, serializers: { req: serializeRequest } },
+    destination,
+  );
 }

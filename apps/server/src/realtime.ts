@@ -10,6 +10,7 @@ export class Realtime {
   private readonly emitter = new EventEmitter();
   private client: pg.Client | null = null;
   private stopped = false;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly connectionString: string,
@@ -34,8 +35,25 @@ export class Realtime {
     this.client = client;
   }
 
-  async *events(signal: AbortSignal | undefined): AsyncGenerator<RealtimeEvent> {
-    for await (const [event] of on(this.emitter, "event", { signal })) yield event as RealtimeEvent;
+  /**
+   * Events from the moment of the call (not of the first read), so a caller can subscribe, then read
+   * state. Ends quietly when `signal` aborts (the client left) or when the streams are ended.
+   */
+  events(signal: AbortSignal | undefined): AsyncGenerator<RealtimeEvent> {
+    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const incoming = on(this.emitter, "event", { signal: stop });
+    return (async function* () {
+      try {
+        for await (const [event] of incoming) yield event as RealtimeEvent;
+      } catch (err) {
+        if (!stop.aborted) throw err;
+      }
+    })();
+  }
+
+  /** Ends every live stream, so that shutting down does not wait for browsers to hang up. */
+  endStreams(): void {
+    this.closing.abort();
   }
 
   async stop(): Promise<void> {

@@ -3,11 +3,20 @@ import { type Runner, run, runMigrations, type Task, type TaskList, Logger as Wo
 import type pg from "pg";
 import type { Logger } from "pino";
 
+/** Which job, never what it carries: payloads can hold secrets (an invitation's token). */
+function jobSummary(job: unknown) {
+  if (!job || typeof job !== "object") return job;
+  const { id, task_identifier, attempts, max_attempts, key } = job as Record<string, unknown>;
+  return { id, task_identifier, attempts, max_attempts, key };
+}
+
 function workerLogger(log: Logger): WorkerLogger {
   return new WorkerLogger(() => (level, message, meta) => {
     const fn =
       level === "error" ? log.error : level === "warning" ? log.warn : level === "debug" ? log.debug : log.info;
-    fn.call(log, { component: "worker", ...(meta ?? {}) }, message);
+    const fields: Record<string, unknown> = { component: "worker", ...(meta ?? {}) };
+    if ("job" in fields) fields.job = jobSummary(fields.job);
+    fn.call(log, fields, message);
   });
 }
 

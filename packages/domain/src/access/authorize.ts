@@ -10,9 +10,9 @@ import {
 } from "@juanie/db";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../shared/deps.ts";
-import { ForbiddenError, NotFoundError } from "../shared/errors.ts";
+import { ConcealedDenialError, ForbiddenError, NotFoundError } from "../shared/errors.ts";
 import type { AuditDraft } from "../shared/mutation.ts";
-import { type Action, decide, highestProjectRole, type Subject } from "./policy.ts";
+import { type Action, type Decision, decide, highestProjectRole, type Subject } from "./policy.ts";
 
 export async function orgRoleOf(db: Executor, organizationId: string, userId: string) {
   const [m] = await db
@@ -46,6 +46,12 @@ function enforce(subject: Subject, action: Action): void {
   }
 }
 
+/** Outsiders are told the resource is missing; the first denial among `decisions` is what the audit log records. */
+function conceal(what: string, ...decisions: Decision[]): ConcealedDenialError {
+  for (const d of decisions) if (!d.allowed) return new ConcealedDenialError(what, d);
+  return new ConcealedDenialError(what, { requiredRole: "organization member", reason: `${what} is not visible` });
+}
+
 /** Loads the actor's role in the organization, asks the policy, throws ForbiddenError on deny. */
 export async function authorizeOrg(
   db: Executor,
@@ -59,8 +65,8 @@ export async function authorizeOrg(
     isPlatformAdmin: actor.user.isPlatformAdmin,
     orgRole: await orgRoleOf(db, organizationId, actor.user.id),
   };
-  // Non-members learn nothing about an organization, not even that it exists.
-  if (!subject.orgRole && !subject.isPlatformAdmin && action === "org.read") throw new NotFoundError("Organization");
+  // Non-members learn nothing about an organization, not even that it exists, whatever they attempt.
+  if (!subject.orgRole && !subject.isPlatformAdmin) throw conceal("Organization", decide(subject, action));
   enforce(subject, action);
   return subject;
 }
@@ -73,7 +79,10 @@ export async function authorizeTeam(db: Executor, actor: Actor, action: Action, 
     draft.resourceId ??= team.id;
   }
   const orgRole = await orgRoleOf(db, team.organizationId, actor.user.id);
-  if (!orgRole && !actor.user.isPlatformAdmin) throw new NotFoundError("Team");
+  if (!orgRole && !actor.user.isPlatformAdmin) {
+    const outsider: Subject = { isPlatformAdmin: false, orgRole: null, teamRole: null };
+    throw conceal("Team", decide(outsider, action), decide(outsider, "team.read"));
+  }
   const [tm] = await db
     .select({ role: teamMembers.role })
     .from(teamMembers)
@@ -104,7 +113,8 @@ export async function authorizeProject(
     projectVisibility: project.visibility,
   };
   // A project the actor may not even read is reported as missing.
-  if (!decide(subject, "project.read").allowed) throw new NotFoundError("Project");
+  const read = decide(subject, "project.read");
+  if (!read.allowed) throw conceal("Project", decide(subject, action), read);
   enforce(subject, action);
   return { project, subject };
 }

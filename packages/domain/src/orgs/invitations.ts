@@ -193,7 +193,10 @@ async function respond(deps: Deps, actor: Actor, ref: { invitationId?: string; t
     // A link is a bearer of the invitation only for the account (or address) it was sent to.
     const addressedToMe = inv.inviteeUserId ? inv.inviteeUserId === actor.user.id : inv.email === me?.email;
     if (!addressedToMe) {
-      throw new ForbiddenError("Forbidden: this invitation was sent to another account", "the invited account");
+      throw new ForbiddenError(
+        "Forbidden: answering this invitation requires the invited account (it was sent to another account)",
+        "the invited account",
+      );
     }
     await tx
       .update(invitations)

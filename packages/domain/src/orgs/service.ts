@@ -1,5 +1,14 @@
 import type { Organization, OrgRole } from "@juanie/contracts";
-import { type Executor, organizationMembers, organizations, projects, teamMembers, teams, users } from "@juanie/db";
+import {
+  type Executor,
+  organizationMembers,
+  organizations,
+  projectMembers,
+  projects,
+  teamMembers,
+  teams,
+  users,
+} from "@juanie/db";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { authorizeOrg } from "../access/authorize.ts";
 import { diffFields } from "../audit/record.ts";
@@ -172,7 +181,10 @@ export async function changeOrganizationMemberRole(
           ),
         );
       if (!m) throw new NotFoundError("Member");
-      if (m.role === input.role) return;
+      if (m.role === input.role) {
+        audit.unchanged = true;
+        return;
+      }
       if (m.role === "admin" && (await adminCount(tx, input.organizationId)) <= 1) {
         throw InputError.field("role", "cannot be changed: this is the organization's last admin");
       }
@@ -221,7 +233,15 @@ export async function removeOrganizationMember(
       .where(
         and(eq(organizationMembers.organizationId, input.organizationId), eq(organizationMembers.userId, input.userId)),
       );
-    // Leaving the organization also leaves its teams.
+    // Leaving the organization also leaves its teams and its projects: access ends with membership.
+    await tx
+      .delete(projectMembers)
+      .where(
+        and(
+          eq(projectMembers.userId, input.userId),
+          sql`${projectMembers.projectId} in (select id from ${projects} where organization_id = ${input.organizationId})`,
+        ),
+      );
     await tx
       .delete(teamMembers)
       .where(

@@ -196,7 +196,10 @@ export async function initializeProject(deps: Deps, projectId: string): Promise<
     { action: "project.activate", resourceType: "project" },
     async (tx, audit) => {
       const [project] = await tx.select().from(projects).where(eq(projects.id, projectId)).for("update");
-      if (project?.status !== "initializing") return;
+      if (project?.status !== "initializing") {
+        audit.unchanged = true;
+        return;
+      }
       audit.resourceId = project.id;
       audit.projectId = project.id;
       audit.organizationId = project.organizationId;
@@ -313,7 +316,10 @@ export async function changeProjectMemberRole(
         .from(projectMembers)
         .where(and(eq(projectMembers.projectId, project.id), eq(projectMembers.userId, input.userId)));
       if (!m) throw new NotFoundError("Project member");
-      if (m.role === input.role) return;
+      if (m.role === input.role) {
+        audit.unchanged = true;
+        return;
+      }
       guardOwnerRole(subject, [m.role, input.role]);
       if (m.role === "owner" && (await ownerCount(tx, project.id)) <= 1) {
         throw InputError.field("role", "cannot be changed: this is the project's last owner");

@@ -12,6 +12,19 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/**
+ * A denial answered as NOT_FOUND so that outsiders learn nothing about the resource, not even that
+ * it exists. It is still a denial: the audit log records it as one, with the policy's reason.
+ */
+export class ConcealedDenialError extends NotFoundError {
+  constructor(
+    what: string,
+    readonly denial: { requiredRole: string; reason: string },
+  ) {
+    super(what);
+  }
+}
+
 export class ConflictError extends DomainError {
   readonly code = "CONFLICT" as const;
   constructor(

@@ -1,7 +1,7 @@
 import type { Executor } from "@juanie/db";
 import { recordAudit } from "../audit/record.ts";
 import type { Actor, Deps, RequestOrigin } from "./deps.ts";
-import { DomainError, ForbiddenError } from "./errors.ts";
+import { ConcealedDenialError, DomainError, ForbiddenError } from "./errors.ts";
 
 /** What a mutation fills in as it learns it, so that success, denial and failure are all audited. */
 export interface AuditDraft {
@@ -9,6 +9,8 @@ export interface AuditDraft {
   organizationId?: string | null;
   projectId?: string | null;
   changes?: { before?: Record<string, unknown>; after?: Record<string, unknown> } | null;
+  /** Set when the call turned out to change nothing (idempotent repeat): no entry is written. */
+  unchanged?: boolean;
 }
 
 export interface MutationMeta {
@@ -47,13 +49,20 @@ export async function mutate<T>(
   try {
     return await deps.db.transaction(async (tx) => {
       const result = await fn(tx, draft);
-      await recordAudit(tx, { ...base, ...meta, ...draft, result: "success" });
+      const { unchanged, ...fields } = draft;
+      if (!unchanged) await recordAudit(tx, { ...base, ...meta, ...fields, result: "success" });
       return result;
     });
   } catch (err) {
-    const denied = err instanceof ForbiddenError;
-    const reason = err instanceof DomainError ? err.message : "internal error";
-    const entry = { ...base, ...meta, ...draft, changes: null, result: denied ? "denied" : "failed", reason } as const;
+    const denied = err instanceof ForbiddenError || err instanceof ConcealedDenialError;
+    const reason =
+      err instanceof ConcealedDenialError
+        ? `Forbidden: ${err.denial.reason} (answered as not found)`
+        : err instanceof DomainError
+          ? err.message
+          : "internal error";
+    const { unchanged: _, ...fields } = draft;
+    const entry = { ...base, ...meta, ...fields, changes: null, result: denied ? "denied" : "failed", reason } as const;
     try {
       // The resource may have been created by the rolled-back transaction: then keep only its id.
       await recordAudit(deps.db, entry).catch(() =>

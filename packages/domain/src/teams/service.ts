@@ -2,11 +2,12 @@ import type { Team, TeamRole } from "@juanie/contracts";
 import { organizationMembers, organizations, teamMembers, teams, users } from "@juanie/db";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { authorizeOrg, authorizeTeam } from "../access/authorize.ts";
+import type { Subject } from "../access/policy.ts";
 import { diffFields } from "../audit/record.ts";
 import { toUserSummary } from "../auth/users.ts";
 import { notify } from "../notifications/service.ts";
 import type { Actor, Deps } from "../shared/deps.ts";
-import { ConflictError, InputError, isUniqueViolation, NotFoundError } from "../shared/errors.ts";
+import { ConflictError, ForbiddenError, InputError, isUniqueViolation, NotFoundError } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
 
 const memberCount = sql<number>`(select count(*)::int from ${teamMembers} tm where tm.team_id = ${teams.id})`;
@@ -32,6 +33,16 @@ async function teamsWhere(deps: Pick<Deps, "db">, actor: Actor, where: ReturnTyp
     .where(where)
     .orderBy(asc(teams.name));
   return rows.map((r) => toTeam(r.t, r.memberCount, r.myRole ?? null));
+}
+
+/**
+ * Only a team owner (or an organization admin) may hand out or take away the owner role: otherwise a
+ * maintainer could promote themselves and then do what only owners may (delete the team).
+ */
+function guardTeamOwnerRole(subject: Subject, roles: (TeamRole | undefined)[]) {
+  if (!roles.includes("owner")) return;
+  if (subject.isPlatformAdmin || subject.orgRole === "admin" || subject.teamRole === "owner") return;
+  throw new ForbiddenError("Forbidden: granting or removing the team owner role requires team owner", "team owner");
 }
 
 export async function listTeams(deps: Pick<Deps, "db">, actor: Actor, organizationId: string): Promise<Team[]> {
@@ -124,7 +135,8 @@ export async function addTeamMember(
   input: { teamId: string; userId: string; role: TeamRole },
 ): Promise<void> {
   await mutate(deps, { actor }, { action: "team.member.add", resourceType: "team" }, async (tx, audit) => {
-    const { team } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
+    const { team, subject } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
+    guardTeamOwnerRole(subject, [input.role]);
     const [inOrg] = await tx
       .select()
       .from(organizationMembers)
@@ -156,12 +168,13 @@ export async function changeTeamMemberRole(
   input: { teamId: string; userId: string; role: TeamRole },
 ): Promise<void> {
   await mutate(deps, { actor }, { action: "team.member.change_role", resourceType: "team" }, async (tx, audit) => {
-    const { team } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
+    const { team, subject } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
     const [m] = await tx
       .select()
       .from(teamMembers)
       .where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.userId, input.userId)));
     if (!m) throw new NotFoundError("Team member");
+    guardTeamOwnerRole(subject, [m.role, input.role]);
     await tx
       .update(teamMembers)
       .set({ role: input.role })
@@ -175,12 +188,14 @@ export async function changeTeamMemberRole(
 
 export async function removeTeamMember(deps: Deps, actor: Actor, input: { teamId: string; userId: string }) {
   await mutate(deps, { actor }, { action: "team.member.remove", resourceType: "team" }, async (tx, audit) => {
-    const { team } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
+    const { team, subject } = await authorizeTeam(tx, actor, "team.member.manage", input.teamId, audit);
     const [m] = await tx
       .delete(teamMembers)
       .where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.userId, input.userId)))
       .returning();
     if (!m) throw new NotFoundError("Team member");
+    // Checked after the delete: a refusal rolls the transaction back.
+    guardTeamOwnerRole(subject, [m.role]);
     audit.changes = { before: { userId: input.userId, role: m.role } };
   });
 }

@@ -21,10 +21,17 @@ export const notificationsRouter = router({
   /** Live unread count over SSE: the current value first, then one per change. */
   onUnreadCount: authedProcedure.subscription(async function* ({ ctx, signal }) {
     const userId = ctx.actor.user.id;
-    yield { count: await unreadNotificationCount(ctx.deps, userId) };
-    for await (const event of ctx.realtime.events(signal)) {
+    // Listen before counting, so a change committed in between is not lost.
+    const events = ctx.realtime.events(signal);
+    let last = await unreadNotificationCount(ctx.deps, userId);
+    yield { count: last };
+    for await (const event of events) {
       if (event.type === "notifications.changed" && event.userId === userId) {
-        yield { count: await unreadNotificationCount(ctx.deps, userId) };
+        // Only changes are pushed: an event can arrive late, or stand for a change that changed nothing.
+        const count = await unreadNotificationCount(ctx.deps, userId);
+        if (count === last) continue;
+        last = count;
+        yield { count };
       }
     }
   }),
