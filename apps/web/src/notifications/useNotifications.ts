@@ -11,17 +11,36 @@ export function useUnreadCount() {
   const queryClient = useQueryClient();
   const count = ref<number | null>(null);
   let subscription: { unsubscribe(): void } | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let active = false;
 
-  onMounted(() => {
+  // The stream ends when the server restarts or the connection drops: subscribe again.
+  const subscribe = () => {
     subscription = trpc.notifications.onUnreadCount.subscribe(undefined, {
       onData: ({ count: next }) => {
         if (next === count.value) return;
         count.value = next;
         void queryClient.invalidateQueries({ queryKey: [listKey] });
       },
+      onComplete: resubscribe,
+      onError: resubscribe,
     });
+  };
+  function resubscribe() {
+    if (!active) return;
+    clearTimeout(retry);
+    retry = setTimeout(subscribe, 2000);
+  }
+
+  onMounted(() => {
+    active = true;
+    subscribe();
   });
-  onBeforeUnmount(() => subscription?.unsubscribe());
+  onBeforeUnmount(() => {
+    active = false;
+    clearTimeout(retry);
+    subscription?.unsubscribe();
+  });
 
   return readonly(count);
 }
