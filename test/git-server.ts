@@ -1,0 +1,122 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface GitServer {
+  /** Base URL, e.g. http://127.0.0.1:1234; repositories are at `${url}/<name>.git`. */
+  url: string;
+  root: string;
+  /** Requests seen, for assertions (method, path, whether auth was given). */
+  requests: { method: string; path: string; authorized: boolean }[];
+  createRepo(name: string, opts?: { withInitialCommit?: boolean; defaultBranch?: string }): Promise<string>;
+  /** Run git inside a bare repository (e.g. to read what was pushed). */
+  git(repo: string, args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real smart-HTTP Git server for tests: `git http-backend` (CGI) behind a small Node server that
+ * demands HTTP Basic auth with a token. Read-only tokens may fetch but not push.
+ */
+export async function startGitServer(opts: { token: string; readOnlyToken?: string }): Promise<GitServer> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "juanie-git-"));
+  const requests: GitServer["requests"] = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const auth = req.headers.authorization ?? "";
+    const password = auth.startsWith("Basic ")
+      ? Buffer.from(auth.slice(6), "base64").toString().split(":").slice(1).join(":")
+      : "";
+    const isPush = url.searchParams.get("service") === "git-receive-pack" || url.pathname.endsWith("/git-receive-pack");
+    const authorized = password === opts.token || (!isPush && password === opts.readOnlyToken && !!opts.readOnlyToken);
+    requests.push({ method: req.method ?? "GET", path: url.pathname, authorized });
+    if (!password) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="git"' }).end("authentication required");
+      return;
+    }
+    if (!authorized) {
+      const readOnly = !!opts.readOnlyToken && password === opts.readOnlyToken;
+      res.writeHead(readOnly ? 403 : 401, readOnly ? {} : { "www-authenticate": 'Basic realm="git"' });
+      res.end(readOnly ? "write access denied" : "bad credentials");
+      return;
+    }
+    const cgi = spawn("/usr/lib/git-core/git-http-backend", [], {
+      env: {
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: "1",
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? "GET",
+        CONTENT_TYPE: req.headers["content-type"] ?? "",
+        CONTENT_LENGTH: req.headers["content-length"] ?? "",
+        HTTP_CONTENT_ENCODING: req.headers["content-encoding"] ?? "",
+        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
+        REMOTE_USER: "test",
+        REMOTE_ADDR: "127.0.0.1",
+      },
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let headersDone = false;
+    cgi.stdout.on("data", (chunk: Buffer) => {
+      if (headersDone) {
+        res.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const sep = head.indexOf("\r\n\r\n");
+      if (sep < 0) return;
+      headersDone = true;
+      let status = 200;
+      for (const line of head.subarray(0, sep).toString().split("\r\n")) {
+        const i = line.indexOf(":");
+        const k = line.slice(0, i).trim();
+        const v = line.slice(i + 1).trim();
+        if (k.toLowerCase() === "status") status = Number.parseInt(v, 10);
+        else res.setHeader(k, v);
+      }
+      res.writeHead(status);
+      res.write(head.subarray(sep + 4));
+    });
+    cgi.stdout.on("end", () => res.end());
+    cgi.on("error", () => res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  const git = async (repo: string, args: string[]) =>
+    (await run("git", args, { cwd: path.join(root, `${repo}.git`) })).stdout;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    root,
+    requests,
+    git,
+    async createRepo(name, o = {}) {
+      const dir = path.join(root, `${name}.git`);
+      await mkdir(dir, { recursive: true });
+      const branch = o.defaultBranch ?? "main";
+      await run("git", ["init", "--bare", "--quiet", `--initial-branch=${branch}`, dir]);
+      await run("git", ["config", "http.receivepack", "true"], { cwd: dir });
+      if (o.withInitialCommit) {
+        const work = await mkdtemp(path.join(os.tmpdir(), "juanie-git-seed-"));
+        const g = (args: string[]) =>
+          run("git", ["-c", "user.name=Seed", "-c", "user.email=seed@example.com", ...args], { cwd: work });
+        await g(["init", "--quiet", `--initial-branch=${branch}`]);
+        await g(["commit", "--quiet", "--allow-empty", "-m", "initial commit"]);
+        await g(["push", "--quiet", dir, `${branch}:${branch}`]);
+        await rm(work, { recursive: true, force: true });
+      }
+      return `http://127.0.0.1:${port}/${name}.git`;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
