@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   inet,
+  integer,
   jsonb,
   pgEnum,
   pgTable,
@@ -285,3 +286,183 @@ export const emailOutbox = pgTable("email_outbox", {
   createdAt: createdAt(),
   sentAt: timestamp("sent_at", { withTimezone: true }),
 });
+
+// ---------------------------------------------------------------------------
+// Repositories, environments and deployments (GitOps)
+// ---------------------------------------------------------------------------
+
+export const repositoryProvider = pgEnum("repository_provider", ["github", "gitlab", "git"]);
+export const repositoryAuth = pgEnum("repository_auth", ["token", "ssh_key"]);
+export const environmentType = pgEnum("environment_type", ["development", "staging", "production", "testing"]);
+export const environmentPermission = pgEnum("environment_permission", ["read", "deploy", "admin"]);
+export const deploymentMethod = pgEnum("deployment_method", ["gitops-ui", "gitops-git", "manual", "rollback"]);
+export const deploymentStrategy = pgEnum("deployment_strategy", ["rolling", "blue_green", "canary"]);
+
+export const repositories = pgTable(
+  "repositories",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    provider: repositoryProvider("provider").notNull(),
+    /** Clone URL exactly as the user gave it: never contains credentials. */
+    url: text("url").notNull(),
+    /** "owner/repo" or "group/sub/project" when known. */
+    fullName: text("full_name"),
+    webUrl: text("web_url"),
+    /** Provider API base (https://api.github.com, https://gitlab.example.com) for metadata and webhooks. */
+    apiUrl: text("api_url"),
+    authType: repositoryAuth("auth_type").notNull(),
+    /** Username for HTTPS basic auth (token as password). */
+    username: text("username"),
+    /** AES-256-GCM ciphertext of the token or private key. */
+    credential: text("credential").notNull(),
+    defaultBranch: text("default_branch").notNull().default("main"),
+    /** Secret the provider signs webhooks with (encrypted); the webhook id when the platform registered it. */
+    webhookSecret: text("webhook_secret").notNull(),
+    webhookId: text("webhook_id"),
+    syncStatus: text("sync_status").notNull().default("pending"),
+    syncError: text("sync_error"),
+    lastSyncedAt: timestamp("last_synced_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("repositories_project_url_key").on(t.projectId, t.url)],
+);
+
+export const environments = pgTable(
+  "environments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    type: environmentType("type").notNull(),
+    cloudProvider: text("cloud_provider"),
+    region: text("region"),
+    approvalRequired: boolean("approval_required").notNull().default(false),
+    minApprovals: integer("min_approvals").notNull().default(1),
+    gitopsEnabled: boolean("gitops_enabled").notNull().default(false),
+    repositoryId: uuid("repository_id").references(() => repositories.id, { onDelete: "set null" }),
+    branch: text("branch"),
+    path: text("path"),
+    /** A Go-style duration as Flux takes it: 30s, 1m, 5m, 1h. */
+    syncInterval: text("sync_interval").notNull().default("5m"),
+    autoSync: boolean("auto_sync").notNull().default(true),
+    /** Head of the branch when push detection last looked (fallback polling). */
+    lastSeenSha: text("last_seen_sha"),
+    lastPolledAt: timestamp("last_polled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("environments_project_name_key").on(t.projectId, t.name)],
+);
+
+export const environmentGrants = pgTable(
+  "environment_grants",
+  {
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id, { onDelete: "cascade" }),
+    subjectType: text("subject_type").$type<"user" | "team">().notNull(),
+    subjectId: uuid("subject_id").notNull(),
+    permission: environmentPermission("permission").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.environmentId, t.subjectType, t.subjectId] })],
+);
+
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    environmentId: uuid("environment_id")
+      .notNull()
+      .references(() => environments.id, { onDelete: "cascade" }),
+    repositoryId: uuid("repository_id").references(() => repositories.id, { onDelete: "set null" }),
+    method: deploymentMethod("method").notNull(),
+    status: text("status").notNull(),
+    /** What was asked for: the deploy form's values (gitops-ui), version/strategy (manual). */
+    request: jsonb("request").$type<Record<string, unknown>>().notNull().default({}),
+    /** Field-level change and the unified diff as previewed/committed. */
+    fields: jsonb("fields").$type<{ field: string; before: unknown; after: unknown }[]>(),
+    diff: text("diff"),
+    version: text("version"),
+    strategy: deploymentStrategy("strategy"),
+    branch: text("branch"),
+    path: text("path"),
+    /** Branch head the change was previewed on; the commit made (or observed). */
+    baseSha: text("base_sha"),
+    commitSha: text("commit_sha"),
+    commitMessage: text("commit_message"),
+    commitAuthorName: text("commit_author_name"),
+    commitAuthorEmail: text("commit_author_email"),
+    requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    /** For rollbacks: the deployment whose tree is restored. */
+    rollbackOfId: uuid("rollback_of_id"),
+    error: text("error"),
+    conflict: jsonb("conflict").$type<{ field: string; base: unknown; theirs: unknown; ours: unknown }[]>(),
+    approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("deployments_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    index("deployments_env_created_idx").on(t.environmentId, t.createdAt, t.id),
+    index("deployments_created_idx").on(t.createdAt, t.id),
+    // One deployment per commit per environment: pushes are recorded once, the platform's own commits too.
+    uniqueIndex("deployments_env_commit_key").on(t.environmentId, t.commitSha).where(sql`${t.commitSha} is not null`),
+  ],
+);
+
+export const deploymentApprovals = pgTable(
+  "deployment_approvals",
+  {
+    deploymentId: uuid("deployment_id")
+      .notNull()
+      .references(() => deployments.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    decision: text("decision").$type<"approved" | "rejected">().notNull(),
+    comment: text("comment"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.deploymentId, t.userId] })],
+);
+
+/** Every status transition of a deployment, for its timeline. */
+export const deploymentEvents = pgTable(
+  "deployment_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deploymentId: uuid("deployment_id")
+      .notNull()
+      .references(() => deployments.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    message: text("message"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("deployment_events_deployment_idx").on(t.deploymentId, t.id)],
+);
+
+/** Webhook deliveries already handled (idempotency per delivery id). */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    provider: text("provider").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    repositoryId: uuid("repository_id").references(() => repositories.id, { onDelete: "cascade" }),
+    result: text("result").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.deliveryId] })],
+);

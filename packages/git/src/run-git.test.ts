@@ -343,4 +343,16 @@ describe("runGit", () => {
     expect(String(error)).not.toContain("127.0.0.1");
     expect((error as GitError).detail).not.toContain("127.0.0.1");
   });
+
+  it("classifies before it redacts: a secret that occurs in git's own words does not hide the reason", async () => {
+    // "Failed to connect" / "Couldn't connect": redacted first, it would read "Failed to [redacted]".
+    const error = await runGit(["ls-remote", "http://127.0.0.1:1/x.git"], {
+      cwd: "/",
+      env: baseGitEnv({ home: "/nonexistent", allowedProtocols: ["http"] }),
+      timeoutMs: 5_000,
+      secrets: ["connect"],
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: "network" });
+    expect((error as GitError).detail).not.toContain("connect");
+  });
 });

@@ -316,8 +316,10 @@ export function runGit(args: string[], opts: RunGitOptions): Promise<GitOutput> 
         .split("\n")
         .filter((line) => line.startsWith("!"))
         .join("\n");
-      const detail = sanitize([stderr.trim(), rejected].filter(Boolean).join("\n"), secrets);
-      reject(new GitError(classifyGitError(detail, { write: opts.write ?? false }), detail || `git ${args[0]} failed`));
+      const raw = [stderr.trim(), rejected].filter(Boolean).join("\n");
+      const detail = sanitize(raw, secrets);
+      // Classified before redaction: a secret that happens to occur in git's words must not hide the reason.
+      reject(new GitError(classifyGitError(raw, { write: opts.write ?? false }), detail || `git ${args[0]} failed`));
     });
   });
 }

@@ -1,7 +1,15 @@
 import type { ProjectVisibility } from "@juanie/contracts";
 import { projectVisibilities } from "@juanie/contracts";
 import { describe, expect, it } from "vitest";
-import { type Action, actions, decide, highestProjectRole, projectRoleAtLeast, type Subject } from "./policy.ts";
+import {
+  type Action,
+  actions,
+  decide,
+  environmentPermission,
+  highestProjectRole,
+  projectRoleAtLeast,
+  type Subject,
+} from "./policy.ts";
 
 /** Who asks. Team roles and project roles are held by members of the organization. */
 const subjects = {
@@ -98,6 +106,17 @@ const expected: Record<Action, Record<Who, Cell>> = {
   "project.archive": { ...orgAdminOnly("project owner"), "project owner": "allow" },
   "project.member.manage": projectMaintainers,
   "project.team.manage": projectMaintainers,
+  "repository.manage": projectMaintainers,
+  "environment.manage": projectMaintainers,
+  // Decided on the environment permission, which none of these subjects carries (see below).
+  "deployment.create": {
+    ...orgAdminOnly("environment deploy permission"),
+    "org admin": "requires environment deploy permission",
+  },
+  "deployment.approve": {
+    ...orgAdminOnly("environment deploy permission"),
+    "org admin": "requires environment deploy permission",
+  },
   "platform.audit.read": { ...orgAdminOnly("platform administrator"), "org admin": "requires platform administrator" },
 };
 
@@ -111,7 +130,9 @@ function heldRole(who: Who): string {
 function scopeOf(action: Action): "organization" | "team" | "project" {
   if (action === "team.create" || action === "project.create") return "organization";
   if (action.startsWith("team.")) return "team";
-  if (action.startsWith("project.")) return "project";
+  if (action.startsWith("project.") || action.startsWith("repository.") || action.startsWith("environment.")) {
+    return "project";
+  }
   return "organization";
 }
 
@@ -141,7 +162,7 @@ describe("decide: every action × role × project visibility", () => {
     if (decision.allowed) return;
     // The reason a user reads says what they tried, what it needs and what they have.
     expect(decision.reason).toContain(`requires ${role}`);
-    if (who === "non-member" || action === "platform.audit.read") {
+    if (who === "non-member" || action === "platform.audit.read" || action.startsWith("deployment.")) {
       expect(decision.reason).toMatch(/\(you have no role here\)$/);
     } else {
       expect(decision.reason).toMatch(/\(you have (organization|team|project) [a-z]+\)$/);
@@ -165,5 +186,49 @@ describe("project role order", () => {
     expect(highestProjectRole(["viewer", "maintainer", "developer"])).toBe("maintainer");
     expect(highestProjectRole([null, undefined])).toBe(null);
     expect(highestProjectRole([])).toBe(null);
+  });
+});
+
+describe("environment permission", () => {
+  const base = { isPlatformAdmin: false, orgRole: "member" as const, grants: [], environmentHasGrants: false };
+  it.each([
+    ["org admin", { ...base, orgRole: "admin" as const, projectRole: null }, "admin"],
+    ["project owner", { ...base, projectRole: "owner" as const }, "admin"],
+    ["project maintainer", { ...base, projectRole: "maintainer" as const }, "admin"],
+    ["project developer, open environment", { ...base, projectRole: "developer" as const }, "deploy"],
+    ["project viewer, open environment", { ...base, projectRole: "viewer" as const }, "read"],
+    [
+      "project developer, locked environment",
+      { ...base, projectRole: "developer" as const, environmentHasGrants: true },
+      "read",
+    ],
+    [
+      "project developer with a deploy grant",
+      {
+        ...base,
+        projectRole: "developer" as const,
+        environmentHasGrants: true,
+        grants: ["read" as const, "deploy" as const],
+      },
+      "deploy",
+    ],
+    ["outsider with a grant", { ...base, orgRole: null, projectRole: null, grants: ["read" as const] }, "read"],
+    ["outsider", { ...base, orgRole: null, projectRole: null }, null],
+  ])("%s → %s", (_name, input, expected) => {
+    expect(environmentPermission(input)).toBe(expected);
+  });
+
+  it.each([
+    ["read", false],
+    ["deploy", true],
+    ["admin", true],
+    [null, false],
+  ] as const)("with %s permission, deploying is allowed: %s", (permission, allowed) => {
+    const subject: Subject = { isPlatformAdmin: false, orgRole: "member", environmentPermission: permission };
+    for (const action of ["deployment.create", "deployment.approve"] as const) {
+      const d = decide(subject, action);
+      expect(d.allowed).toBe(allowed);
+      if (!d.allowed) expect(d.requiredRole).toBe("environment deploy permission");
+    }
   });
 });

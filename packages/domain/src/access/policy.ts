@@ -27,6 +27,11 @@ export const actions = [
   "project.archive",
   "project.member.manage",
   "project.team.manage",
+  // repositories, environments, deployments
+  "repository.manage",
+  "environment.manage",
+  "deployment.create",
+  "deployment.approve",
   // platform
   "platform.audit.read",
 ] as const;
@@ -42,6 +47,37 @@ export interface Subject {
   projectRole?: ProjectRole | null;
   /** Visibility of the project acted on (project actions only). */
   projectVisibility?: ProjectVisibility;
+  /** Effective permission on the environment acted on (deployment actions only); see environmentPermission. */
+  environmentPermission?: EnvironmentPermission | null;
+}
+
+export const environmentPermissions = ["read", "deploy", "admin"] as const;
+export type EnvironmentPermission = (typeof environmentPermissions)[number];
+
+/**
+ * Permission on one environment. Organization admins and project maintainers administer every
+ * environment. Explicit grants (to the user or one of their teams) count next; an environment
+ * without explicit grants lets developers deploy and viewers read, while one with grants
+ * (a locked-down production, say) gives everybody else read only.
+ */
+export function environmentPermission(input: {
+  isPlatformAdmin: boolean;
+  orgRole: OrgRole | null;
+  projectRole: ProjectRole | null;
+  grants: EnvironmentPermission[];
+  environmentHasGrants: boolean;
+}): EnvironmentPermission | null {
+  if (input.isPlatformAdmin || input.orgRole === "admin" || projectRoleAtLeast(input.projectRole, "maintainer")) {
+    return "admin";
+  }
+  const granted = input.grants.reduce<EnvironmentPermission | null>(
+    (best, g) => (!best || environmentPermissions.indexOf(g) > environmentPermissions.indexOf(best) ? g : best),
+    null,
+  );
+  if (granted) return granted;
+  if (!input.projectRole) return null;
+  if (input.environmentHasGrants) return "read";
+  return input.projectRole === "developer" ? "deploy" : "read";
 }
 
 export type Decision = { allowed: true } | { allowed: false; requiredRole: string; reason: string };
@@ -86,6 +122,10 @@ const describe: Record<Action, string> = {
   "project.archive": "archiving or restoring the project",
   "project.member.manage": "managing project members",
   "project.team.manage": "granting teams access to the project",
+  "repository.manage": "managing the project's repositories",
+  "environment.manage": "managing environments",
+  "deployment.create": "deploying to this environment",
+  "deployment.approve": "approving deployments to this environment",
   "platform.audit.read": "reading the platform-wide audit log",
 };
 
@@ -134,6 +174,17 @@ export function decide(subject: Subject, action: Action): Decision {
       return isOrgAdmin || projectRoleAtLeast(subject.projectRole, "owner")
         ? allow
         : deny("project owner", what, subject.projectRole ? `project ${subject.projectRole}` : orgRoleLabel);
+    case "repository.manage":
+    case "environment.manage":
+      return isOrgAdmin || projectRoleAtLeast(subject.projectRole, "maintainer")
+        ? allow
+        : deny("project maintainer", what, subject.projectRole ? `project ${subject.projectRole}` : orgRoleLabel);
+    case "deployment.create":
+    case "deployment.approve": {
+      const p = subject.environmentPermission;
+      if (p === "deploy" || p === "admin") return allow;
+      return deny("environment deploy permission", what, p ? `environment ${p} permission` : null);
+    }
     case "platform.audit.read":
       return deny("platform administrator", what, null);
     default: {

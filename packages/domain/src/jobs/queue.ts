@@ -6,6 +6,10 @@ export interface JobPayloads {
   /** The token travels only in the queue row (deleted when the job completes) so the e-mail can carry the link. */
   "invitation.notify": { invitationId: string; token: string };
   "project.initialize": { projectId: string };
+  /** Commit and push a deployment (queue `repo:<id>`: one write per repository at a time). */
+  "deployment.commit": { deploymentId: string };
+  /** Record pushed commits of an environment's branch (queue `repo:<id>`). */
+  "environment.sync": { environmentId: string };
 }
 export type JobName = keyof JobPayloads;
 

@@ -1,9 +1,11 @@
 import { emailOutbox, invitations, notifications, organizations, users } from "@juanie/db";
 import { and, eq, sql } from "drizzle-orm";
+import { syncEnvironment } from "../deployments/push.ts";
+import { commitDeployment } from "../deployments/service.ts";
 import { notify } from "../notifications/service.ts";
 import { invitationUrl } from "../orgs/invitations.ts";
 import { initializeProject } from "../projects/service.ts";
-import type { Deps } from "../shared/deps.ts";
+import type { GitOpsDeps } from "../shared/deps.ts";
 import type { JobName, JobPayloads } from "./queue.ts";
 
 export interface Mailer {
@@ -12,7 +14,7 @@ export interface Mailer {
   send(msg: { to: string; subject: string; text: string }): Promise<void>;
 }
 
-export type JobDeps = Deps & { mailer: Mailer };
+export type JobDeps = GitOpsDeps & { mailer: Mailer };
 type Handlers = { [N in JobName]: (deps: JobDeps, payload: JobPayloads[N]) => Promise<void> };
 
 /** The in-app notification and the e-mail for a new invitation. Safe to retry. */
@@ -74,4 +76,8 @@ async function notifyInvitation(deps: JobDeps, { invitationId, token }: JobPaylo
 export const jobHandlers: Handlers = {
   "invitation.notify": notifyInvitation,
   "project.initialize": (deps, { projectId }) => initializeProject(deps, projectId),
+  "deployment.commit": (deps, { deploymentId }) => commitDeployment(deps, deploymentId),
+  "environment.sync": async (deps, { environmentId }) => {
+    await syncEnvironment(deps, environmentId);
+  },
 };

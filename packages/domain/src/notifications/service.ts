@@ -5,7 +5,14 @@ import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, Deps } from "../shared/deps.ts";
 import { publish } from "./realtime.ts";
 
-export type NotificationKind = "invitation.received" | "org.role_changed" | "team.added" | "project.role_changed";
+export type NotificationKind =
+  | "invitation.received"
+  | "org.role_changed"
+  | "team.added"
+  | "project.role_changed"
+  | "deployment.approval_requested"
+  | "deployment.rejected"
+  | "deployment.failed";
 
 export async function notify(
   tx: Executor,

@@ -1,4 +1,7 @@
 import type { Database } from "@juanie/db";
+import type { GitEngine } from "@juanie/git";
+import type { ProviderAdapter, ProviderConfig } from "@juanie/providers";
+import type { SecretBox } from "./secrets.ts";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -18,6 +21,21 @@ export interface DomainConfig {
   /** Whether anyone may create an account without an invitation. */
   allowSignup: boolean;
   sessionTtlHours: number;
+}
+
+/** What the repository, environment and deployment use cases need beyond the basics. */
+export interface GitOpsDeps extends Deps {
+  secrets: SecretBox;
+  git: GitEngine;
+  providers: (config: ProviderConfig) => ProviderAdapter;
+  gitops: {
+    /** Allow file:// and local-path repositories (tests, single-machine setups); off by default. */
+    allowLocalRepositories: boolean;
+    /** How long a deployment waits for approval before it expires. */
+    approvalTtlHours: number;
+    /** Name and e-mail of the commits the platform makes. */
+    identity: { name: string; email: string };
+  };
 }
 
 /** What every domain function receives. Built once in the app's composition root. */

@@ -26,6 +26,13 @@ export interface FakeGitHubRepoSeed {
 export interface FakeGitHubOptions {
   /** Host of html_url/clone_url; default `github.example`. */
   webHost?: string;
+  /**
+   * clone_url of a repository, when it should point at a real Git server (e.g. a local `git http-backend`)
+   * instead of `https://<webHost>/<owner>/<name>.git`.
+   */
+  cloneUrl?: (fullName: string) => string;
+  /** Called when a repository is created through the API, before the answer (to create it on that Git server). */
+  onCreateRepository?: (fullName: string) => Promise<void> | void;
   /** Serve the API under a path, as GitHub Enterprise Server does (`/api/v3`). Default: the root. */
   pathPrefix?: string;
   users: { token: string; login: string; id?: number }[];
@@ -114,7 +121,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       hooks_url: `${apiUrl}/repos/${fullName}/hooks`,
       git_url: `git://${webHost}/${fullName}.git`,
       ssh_url: `git@${webHost}:${fullName}.git`,
-      clone_url: `https://${webHost}/${fullName}.git`,
+      clone_url: options.cloneUrl?.(fullName) ?? `https://${webHost}/${fullName}.git`,
       default_branch: repo.defaultBranch,
       archived: false,
       disabled: false,
@@ -155,7 +162,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     };
   };
 
-  const handle = (req: RecordedRequest, baseUrl: string): FakeResponse => {
+  const handle = async (req: RecordedRequest, baseUrl: string): Promise<FakeResponse> => {
     const apiUrl = [baseUrl, ...prefix].join("/");
     if (!prefix.every((p, i) => req.segments[i] === p)) return error(404, "Not Found");
     const s = req.segments.slice(prefix.length);
@@ -199,6 +206,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         private: body.private === true,
         description: typeof body.description === "string" ? body.description : null,
       });
+      await options.onCreateRepository?.(`${repo.owner}/${repo.name}`);
       return { status: 201, body: repoJson(repo, user.login, apiUrl) };
     }
 

@@ -1,0 +1,327 @@
+import { z } from "zod";
+import { userSummary } from "./api.ts";
+import { cursorSchema, limitSchema, nameSchema, page, uuidSchema } from "./common.ts";
+
+// ---------- repositories ----------
+
+export const repositoryProviders = ["github", "gitlab", "git"] as const;
+export const repositoryProviderSchema = z.enum(repositoryProviders);
+
+const credentialInput = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("token"),
+    token: z.string().trim().min(1, { message: "is required" }).max(500, { message: "must be at most 500 characters" }),
+    username: z.string().trim().max(100).optional(),
+  }),
+  z.object({
+    type: z.literal("ssh_key"),
+    privateKey: z
+      .string()
+      .min(1, { message: "is required" })
+      .max(20_000, { message: "is too long" })
+      .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
+        message: "must be a private key in OpenSSH or PEM format",
+      }),
+    knownHosts: z.string().max(20_000).optional(),
+  }),
+]);
+
+export const connectRepositoryInput = z.object({
+  projectId: uuidSchema,
+  provider: repositoryProviderSchema,
+  url: z.string().trim().min(1, { message: "is required" }).max(500, { message: "must be at most 500 characters" }),
+  /** Provider API base for self-hosted GitHub Enterprise / GitLab; defaults from the provider. */
+  apiUrl: z.url({ message: "must be an absolute URL" }).max(500).optional(),
+  credential: credentialInput,
+  registerWebhook: z.boolean().default(false),
+});
+
+export const createRepositoryInput = z.object({
+  projectId: uuidSchema,
+  provider: z.enum(["github", "gitlab"]),
+  apiUrl: z.url({ message: "must be an absolute URL" }).max(500).optional(),
+  token: z.string().trim().min(1, { message: "is required" }).max(500),
+  namespace: z.string().trim().max(200).optional(),
+  name: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: "may contain letters, digits, '.', '_' and '-'" }),
+  private: z.boolean().default(true),
+  image: z.string().trim().min(1).max(300),
+  port: z.number().int().min(1).max(65535).default(8080),
+});
+
+export const initializeLayoutInput = z.object({
+  repositoryId: uuidSchema,
+  image: z.string().trim().min(1, { message: "is required" }).max(300),
+  port: z.number().int().min(1).max(65535).default(8080),
+});
+
+export const repository = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  provider: repositoryProviderSchema,
+  url: z.string(),
+  fullName: z.string().nullable(),
+  webUrl: z.string().nullable(),
+  authType: z.enum(["token", "ssh_key"]),
+  defaultBranch: z.string(),
+  webhookRegistered: z.boolean(),
+  /** Where the Git host should send push events (shown so it can be configured by hand). */
+  webhookUrl: z.string(),
+  syncStatus: z.string(),
+  syncError: z.string().nullable(),
+  lastSyncedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Repository = z.infer<typeof repository>;
+
+export const repositoryRef = z.object({ repositoryId: uuidSchema });
+export const repositoryDetails = z.object({
+  repository,
+  branches: z.array(z.object({ name: z.string(), sha: z.string() })),
+  commits: z.array(
+    z.object({
+      sha: z.string(),
+      subject: z.string(),
+      authorName: z.string(),
+      authoredAt: z.string(),
+      url: z.string().nullable(),
+    }),
+  ),
+});
+
+// ---------- environments ----------
+
+export const environmentTypes = ["development", "staging", "production", "testing"] as const;
+export const environmentTypeSchema = z.enum(environmentTypes);
+export const environmentPermissionSchema = z.enum(["read", "deploy", "admin"]);
+
+/** A Go duration as Flux takes it (30s, 1m, 1h30m), between 10 seconds and 24 hours. */
+export const durationSchema = z
+  .string()
+  .trim()
+  .regex(/^(\d+(ms|s|m|h))+$/, { message: "must be a duration like 30s, 5m or 1h" })
+  .refine(
+    (v) => {
+      const ms = parseDuration(v);
+      return ms >= 10_000 && ms <= 86_400_000;
+    },
+    { message: "must be between 10s and 24h" },
+  );
+
+export function parseDuration(v: string): number {
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  let total = 0;
+  for (const m of v.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(m[1]) * unit[m[2] as keyof typeof unit];
+  return total;
+}
+
+export const gitopsSettings = z.object({
+  enabled: z.boolean(),
+  repositoryId: uuidSchema.nullable(),
+  branch: z.string().trim().max(200).nullable(),
+  path: z.string().trim().max(500).nullable(),
+  syncInterval: durationSchema,
+  autoSync: z.boolean(),
+});
+export type GitopsSettings = z.infer<typeof gitopsSettings>;
+
+const environmentFields = {
+  name: nameSchema,
+  type: environmentTypeSchema,
+  cloudProvider: z.enum(["aws", "gcp", "azure", "aliyun", "tencent", "on-premises"]).nullable().default(null),
+  region: z.string().trim().max(100).nullable().default(null),
+  approvalRequired: z.boolean().default(false),
+  minApprovals: z.number().int().min(1, { message: "must be at least 1" }).max(10).default(1),
+  gitops: gitopsSettings,
+};
+
+export const createEnvironmentInput = z.object({ projectId: uuidSchema, ...environmentFields });
+export const updateEnvironmentInput = z.object({ environmentId: uuidSchema, ...environmentFields });
+export const environmentRef = z.object({ environmentId: uuidSchema });
+
+export const environmentGrant = z.object({
+  subjectType: z.enum(["user", "team"]),
+  subjectId: z.string(),
+  label: z.string(),
+  permission: environmentPermissionSchema,
+});
+export const setEnvironmentGrantsInput = z.object({
+  environmentId: uuidSchema,
+  grants: z
+    .array(
+      z.object({
+        subjectType: z.enum(["user", "team"]),
+        subjectId: uuidSchema,
+        permission: environmentPermissionSchema,
+      }),
+    )
+    .max(100),
+});
+
+export const environment = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  name: z.string(),
+  type: environmentTypeSchema,
+  cloudProvider: z.string().nullable(),
+  region: z.string().nullable(),
+  approvalRequired: z.boolean(),
+  minApprovals: z.number(),
+  gitops: gitopsSettings,
+  grants: z.array(environmentGrant),
+  myPermission: environmentPermissionSchema.nullable(),
+  lastDeployment: z
+    .object({ id: z.string(), status: z.string(), commitSha: z.string().nullable(), createdAt: z.string() })
+    .nullable(),
+  createdAt: z.string(),
+});
+export type Environment = z.infer<typeof environment>;
+
+/** The seeds' suggested environments for a new project. */
+export const suggestedEnvironments = [
+  {
+    name: "development",
+    type: "development",
+    branch: "develop",
+    path: "k8s/overlays/development",
+    syncInterval: "1m",
+    autoSync: true,
+    approvalRequired: false,
+    minApprovals: 1,
+  },
+  {
+    name: "staging",
+    type: "staging",
+    branch: "staging",
+    path: "k8s/overlays/staging",
+    syncInterval: "5m",
+    autoSync: true,
+    approvalRequired: false,
+    minApprovals: 1,
+  },
+  {
+    name: "production",
+    type: "production",
+    branch: "main",
+    path: "k8s/overlays/production",
+    syncInterval: "10m",
+    autoSync: false,
+    approvalRequired: true,
+    minApprovals: 2,
+  },
+] as const;
+
+// ---------- deployments ----------
+
+export const deploymentMethods = ["gitops-ui", "gitops-git", "manual", "rollback"] as const;
+export const deploymentMethodSchema = z.enum(deploymentMethods);
+export const deploymentStatusValues = [
+  "pending",
+  "awaiting_approval",
+  "queued",
+  "committing",
+  "committed",
+  "running",
+  "succeeded",
+  "rejected",
+  "expired",
+  "cancelled",
+  "failed",
+  "rolled_back",
+] as const;
+export const deploymentStatusSchema = z.enum(deploymentStatusValues);
+
+export const fieldChange = z.object({ field: z.string(), before: z.unknown(), after: z.unknown() });
+export const conflictEntry = z.object({ field: z.string(), base: z.unknown(), theirs: z.unknown(), ours: z.unknown() });
+
+export const deploymentSummary = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  environment: z.object({ id: z.string(), name: z.string(), type: environmentTypeSchema }),
+  method: deploymentMethodSchema,
+  status: deploymentStatusSchema,
+  version: z.string().nullable(),
+  branch: z.string().nullable(),
+  commitSha: z.string().nullable(),
+  commitMessage: z.string().nullable(),
+  commitUrl: z.string().nullable(),
+  author: z.string().nullable(),
+  requestedBy: userSummary.nullable(),
+  rollbackOfId: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type DeploymentSummary = z.infer<typeof deploymentSummary>;
+
+export const deploymentDetail = deploymentSummary.extend({
+  request: z.record(z.string(), z.unknown()),
+  fields: z.array(fieldChange).nullable(),
+  diff: z.string().nullable(),
+  path: z.string().nullable(),
+  baseSha: z.string().nullable(),
+  strategy: z.enum(["rolling", "blue_green", "canary"]).nullable(),
+  error: z.string().nullable(),
+  conflict: z.array(conflictEntry).nullable(),
+  approvalExpiresAt: z.string().nullable(),
+  minApprovals: z.number(),
+  approvals: z.array(
+    z.object({
+      user: userSummary,
+      decision: z.enum(["approved", "rejected"]),
+      comment: z.string().nullable(),
+      at: z.string(),
+    }),
+  ),
+  events: z.array(
+    z.object({ from: z.string().nullable(), to: z.string(), message: z.string().nullable(), at: z.string() }),
+  ),
+  canApprove: z.boolean(),
+  canCancel: z.boolean(),
+  canRollBack: z.boolean(),
+  durationMs: z.number().nullable(),
+});
+export type DeploymentDetail = z.infer<typeof deploymentDetail>;
+
+export const listDeploymentsInput = z.object({
+  projectId: uuidSchema.optional(),
+  environmentId: uuidSchema.optional(),
+  status: deploymentStatusSchema.optional(),
+  method: deploymentMethodSchema.optional(),
+  from: z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" }).optional(),
+  to: z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" }).optional(),
+  cursor: cursorSchema,
+  limit: limitSchema,
+});
+export const deploymentsPage = page(deploymentSummary);
+export const deploymentRef = z.object({ deploymentId: uuidSchema });
+
+export const manualDeploymentInput = z.object({
+  environmentId: uuidSchema,
+  version: z.string().trim().min(1, { message: "is required" }).max(100),
+  commitSha: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-f]{7,40}$/, { message: "must be a commit SHA (7–40 hexadecimal characters)" })
+    .optional(),
+  branch: z.string().trim().max(200).optional(),
+  strategy: z.enum(["rolling", "blue_green", "canary"]).default("rolling"),
+});
+export const manualStatusInput = z.object({
+  deploymentId: uuidSchema,
+  event: z.enum(["start", "succeed", "fail", "cancel"]),
+  message: z.string().trim().max(1000).optional(),
+});
+export const approvalInput = z.object({
+  deploymentId: uuidSchema,
+  comment: z.string().trim().max(2000).optional(),
+});
+export const rejectionInput = z.object({
+  deploymentId: uuidSchema,
+  comment: z.string().trim().min(1, { message: "is required: say why" }).max(2000),
+});
+export const rollbackInput = z.object({
+  deploymentId: uuidSchema,
+  message: z.string().trim().max(2000).optional(),
+});

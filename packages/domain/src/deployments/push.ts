@@ -1,0 +1,185 @@
+import { parseDuration } from "@juanie/contracts";
+import { deployments, type Executor, environments, repositories, webhookDeliveries } from "@juanie/db";
+import { GitError } from "@juanie/git";
+import { type ProviderKind, parseWebhook, verifyGitHubSignature, verifyGitLabToken } from "@juanie/providers";
+import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { enqueueJob } from "../jobs/queue.ts";
+import { remoteOf } from "../repositories/service.ts";
+import type { GitOpsDeps } from "../shared/deps.ts";
+import { deploymentTrailer } from "./service.ts";
+
+/**
+ * The Git road: commits pushed to an environment's branch that touch its path become
+ * `gitops-git` deployments by their author. Runs as a job in the repository's queue, started by a
+ * webhook or, without one, at the environment's sync interval.
+ */
+export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): Promise<{ recorded: number }> {
+  const [env] = await deps.db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env?.gitopsEnabled || !env.repositoryId || !env.branch || !env.path) return { recorded: 0 };
+  const [repo] = await deps.db.select().from(repositories).where(eq(repositories.id, env.repositoryId));
+  if (!repo) return { recorded: 0 };
+  const now = deps.clock.now();
+  const remote = remoteOf(deps, repo);
+  let head: string;
+  try {
+    head = await deps.git.fetchBranch(remote, env.branch);
+  } catch (err) {
+    if (err instanceof GitError && err.reason === "branch_not_found") {
+      await deps.db.update(environments).set({ lastPolledAt: now }).where(eq(environments.id, env.id));
+      return { recorded: 0 };
+    }
+    throw err;
+  }
+  if (head === env.lastSeenSha) {
+    await deps.db.update(environments).set({ lastPolledAt: now }).where(eq(environments.id, env.id));
+    return { recorded: 0 };
+  }
+  // The first look (no last seen commit yet) takes the commits made since the environment started watching
+  // this branch and path (created, or moved: both set updatedAt); history from before is not a deployment.
+  // Not "everything up to the current head": the branch may have been created, or pushed to, before the
+  // first look, and those pushes would be lost. Git dates have whole seconds: a commit of the very second
+  // the watch started counts as history.
+  const watchingSince = env.lastSeenSha ? null : Math.floor(env.updatedAt.getTime() / 1000) * 1000 + 1000;
+  let commits: Awaited<ReturnType<typeof deps.git.log>>;
+  try {
+    commits = await deps.git.log(remote, env.branch, {
+      since: env.lastSeenSha ?? undefined,
+      path: env.path,
+      limit: 200,
+    });
+    if (watchingSince !== null) commits = commits.filter((c) => Date.parse(c.committedAt) >= watchingSince);
+  } catch (err) {
+    // The last seen commit is gone (a force-push rewrote history): start again from the new head.
+    if (!(err instanceof GitError) || err.reason !== "unknown") throw err;
+    deps.logger.warn(
+      { environmentId: env.id, lastSeenSha: env.lastSeenSha },
+      "branch history rewritten; push detection restarts",
+    );
+    await deps.db.update(environments).set({ lastSeenSha: head, lastPolledAt: now }).where(eq(environments.id, env.id));
+    return { recorded: 0 };
+  }
+  let recorded = 0;
+  await deps.db.transaction(async (tx) => {
+    // Oldest first, so the history reads in push order.
+    for (const c of [...commits].reverse()) {
+      if (c.trailers[deploymentTrailer]) continue; // the platform's own commit, already a deployment
+      const message = [c.subject, c.body].filter(Boolean).join("\n\n");
+      const [row] = await tx
+        .insert(deployments)
+        .values({
+          projectId: env.projectId,
+          environmentId: env.id,
+          repositoryId: repo.id,
+          method: "gitops-git",
+          status: "committed",
+          request: { files: c.files.filter((f) => f === env.path || f.startsWith(`${env.path}/`)) },
+          branch: env.branch,
+          path: env.path,
+          commitSha: c.sha,
+          commitMessage: message,
+          commitAuthorName: c.authorName,
+          commitAuthorEmail: c.authorEmail,
+          createdAt: new Date(c.committedAt),
+          finishedAt: new Date(c.committedAt),
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (row) {
+        await recordObserved(tx, row.id, c.authorName);
+        recorded++;
+      }
+    }
+    await tx.update(environments).set({ lastSeenSha: head, lastPolledAt: now }).where(eq(environments.id, env.id));
+  });
+  return { recorded };
+}
+
+async function recordObserved(tx: Executor, deploymentId: string, author: string) {
+  await tx.execute(
+    sql`insert into deployment_events (deployment_id, from_status, to_status, message) values (${deploymentId}, 'pending', 'committed', ${`pushed by ${author}`})`,
+  );
+}
+
+async function enqueueSync(tx: Executor, env: { id: string; repositoryId: string | null }) {
+  await enqueueJob(
+    tx,
+    "environment.sync",
+    { environmentId: env.id },
+    {
+      queueName: `repo:${env.repositoryId}`,
+      jobKey: `environment.sync:${env.id}`,
+      maxAttempts: 3,
+    },
+  );
+}
+
+/** Fallback polling: every GitOps environment whose sync interval has passed gets a sync job. */
+export async function scheduleDueSyncs(deps: GitOpsDeps): Promise<number> {
+  const now = deps.clock.now().getTime();
+  const rows = await deps.db
+    .select()
+    .from(environments)
+    .where(and(eq(environments.gitopsEnabled, true), isNotNull(environments.repositoryId)));
+  let n = 0;
+  for (const env of rows) {
+    const due = !env.lastPolledAt || env.lastPolledAt.getTime() + parseDuration(env.syncInterval) <= now;
+    if (!due) continue;
+    await enqueueSync(deps.db, env);
+    n++;
+  }
+  return n;
+}
+
+export type WebhookResult = { status: number; body: { result: string; environments?: number } };
+
+/**
+ * A push webhook from GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token) or a generic sender
+ * (X-Hub-Signature-256 with the repository's secret). Verified over the raw body, idempotent per
+ * delivery; matching environments are synced from Git itself (the payload only says "look now").
+ */
+export async function receiveWebhook(
+  deps: GitOpsDeps,
+  input: {
+    kind: ProviderKind | "generic";
+    repositoryId: string;
+    headers: Record<string, string | undefined>;
+    rawBody: Buffer;
+  },
+): Promise<WebhookResult> {
+  const [repo] = await deps.db.select().from(repositories).where(eq(repositories.id, input.repositoryId));
+  if (!repo) return { status: 404, body: { result: "unknown repository" } };
+  const secret = deps.secrets.decrypt(repo.webhookSecret);
+  const provider: ProviderKind = input.kind === "gitlab" ? "gitlab" : "github";
+  const valid =
+    provider === "gitlab"
+      ? verifyGitLabToken(input.headers["x-gitlab-token"], secret)
+      : verifyGitHubSignature(input.rawBody, input.headers["x-hub-signature-256"], secret);
+  if (!valid) return { status: 401, body: { result: "signature mismatch" } };
+  const parsed = parseWebhook(provider, input.headers, input.rawBody);
+  if (parsed.kind === "invalid") return { status: 400, body: { result: parsed.reason } };
+  if (parsed.kind === "ping") return { status: 200, body: { result: "pong" } };
+  if (parsed.kind === "ignored") return { status: 202, body: { result: parsed.reason } };
+  const event = parsed.event;
+  return deps.db.transaction(async (tx) => {
+    if (event.deliveryId) {
+      const [fresh] = await tx
+        .insert(webhookDeliveries)
+        .values({ provider, deliveryId: event.deliveryId, repositoryId: repo.id, result: "accepted" })
+        .onConflictDoNothing()
+        .returning();
+      if (!fresh) return { status: 200, body: { result: "duplicate delivery" } };
+    }
+    const envs = await tx
+      .select()
+      .from(environments)
+      .where(
+        and(
+          eq(environments.repositoryId, repo.id),
+          eq(environments.gitopsEnabled, true),
+          eq(environments.branch, event.branch),
+        ),
+      );
+    for (const env of envs) await enqueueSync(tx, env);
+    return { status: 202, body: { result: "accepted", environments: envs.length } };
+  });
+}

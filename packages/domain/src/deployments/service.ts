@@ -1,0 +1,877 @@
+import type { DeploymentDetail, DeploymentSummary } from "@juanie/contracts";
+import {
+  deploymentApprovals,
+  deploymentEvents,
+  deployments,
+  type Executor,
+  environments,
+  repositories,
+  users,
+} from "@juanie/db";
+import { type FileAccess, type FileChanges, GitError } from "@juanie/git";
+import {
+  currentDeployValues,
+  type DeploySpec,
+  defaultCommitMessage,
+  detectConflicts,
+  filesFromRecord,
+  ManifestError,
+  planDeploy,
+  type RepoFiles,
+} from "@juanie/manifests";
+import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { authorizeProject } from "../access/authorize.ts";
+import { toUserSummary } from "../auth/users.ts";
+import {
+  authorizeEnvironment,
+  type EnvironmentRow,
+  eligibleApprovers,
+  environmentPermissionOf,
+} from "../environments/access.ts";
+import { enqueueJob } from "../jobs/queue.ts";
+import { notify } from "../notifications/service.ts";
+import { commitUrl, gitFailure, type RepositoryRow, remoteOf } from "../repositories/service.ts";
+import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
+import type { Actor, GitOpsDeps } from "../shared/deps.ts";
+import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
+import { mutate } from "../shared/mutation.ts";
+import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+
+/** Trailer that marks the platform's own commits, so push detection does not record them twice. */
+export const deploymentTrailer = "Juanie-Deployment";
+
+// ---------------------------------------------------------------------------
+// Status changes: always through the state machine, always with an event row.
+// ---------------------------------------------------------------------------
+
+async function applyEvent(
+  tx: Executor,
+  d: DeploymentRow,
+  event: DeploymentEvent,
+  opts: { message?: string | null; now: Date; set?: Partial<typeof deployments.$inferInsert> },
+): Promise<DeploymentRow> {
+  const from = isDeploymentStatus(d.status) ? d.status : "pending";
+  const t = transitionDeployment(from, event);
+  if (!t.ok) throw InputError.field("status", t.error);
+  const terminal = ["committed", "succeeded", "rejected", "expired", "cancelled", "failed", "rolled_back"].includes(
+    t.to,
+  );
+  const [row] = await tx
+    .update(deployments)
+    .set({
+      ...opts.set,
+      status: t.to,
+      updatedAt: opts.now,
+      ...(t.to === "committing" || t.to === "running" ? { startedAt: opts.now } : {}),
+      ...(terminal && !d.finishedAt ? { finishedAt: opts.now } : {}),
+    })
+    .where(and(eq(deployments.id, d.id), eq(deployments.status, d.status)))
+    .returning();
+  if (!row) throw new ConflictError("The deployment changed meanwhile: reload and try again");
+  await tx
+    .insert(deploymentEvents)
+    .values({ deploymentId: d.id, fromStatus: d.status, toStatus: t.to, message: opts.message ?? null });
+  return row;
+}
+
+async function insertDeployment(
+  tx: Executor,
+  values: typeof deployments.$inferInsert & { status: DeploymentStatus },
+  message: string | null,
+): Promise<DeploymentRow> {
+  const [row] = await tx.insert(deployments).values(values).returning();
+  await tx
+    .insert(deploymentEvents)
+    .values({ deploymentId: row!.id, fromStatus: null, toStatus: values.status, message });
+  return row!;
+}
+
+// ---------------------------------------------------------------------------
+// Reading the environment's manifests
+// ---------------------------------------------------------------------------
+
+/** The YAML files of the environment's top-level directory (k8s/ …), where overlays find their bases. */
+async function manifestView(files: FileAccess, envPath: string, rev?: string): Promise<RepoFiles> {
+  const top = envPath.split("/")[0] ?? "";
+  const list = rev ? await files.listAt(rev, top) : await files.list(top);
+  const record: Record<string, string> = {};
+  for (const p of list.filter((f) => /\.ya?ml$|(^|\/)Kustomization$/i.test(f)).slice(0, 2000)) {
+    const content = rev ? await files.readAt(rev, p) : await files.read(p);
+    if (content !== null) record[p] = content;
+  }
+  return filesFromRecord(record);
+}
+
+interface GitopsTarget {
+  env: EnvironmentRow;
+  repo: RepositoryRow;
+  branch: string;
+  path: string;
+}
+
+async function gitopsTarget(db: Executor, env: EnvironmentRow): Promise<GitopsTarget> {
+  if (!env.gitopsEnabled || !env.repositoryId || !env.branch || !env.path) {
+    throw InputError.field("environmentId", "has GitOps turned off: enable it and choose repository, branch and path");
+  }
+  const [repo] = await db.select().from(repositories).where(eq(repositories.id, env.repositoryId));
+  if (!repo) throw InputError.field("environmentId", "points at a repository that is no longer connected");
+  return { env, repo, branch: env.branch, path: env.path };
+}
+
+function manifestFailure(err: unknown): never {
+  if (err instanceof ManifestError) throw InputError.field(err.field ? `spec.${err.field}` : "spec", err.message);
+  if (err instanceof GitError) throw gitFailure(err);
+  throw err;
+}
+
+/** The edit a UI deployment makes: the same function for the preview and for the commit. */
+function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | null) {
+  return async (files: FileAccess): Promise<FileChanges> => {
+    const head = await manifestView(files, target.path);
+    if (baseSha && files.head !== baseSha) {
+      // The branch moved since the preview: refuse when someone changed the same fields differently.
+      const base = await manifestView(files, target.path, baseSha);
+      const conflicts = detectConflicts(base, head, target.path, spec);
+      if (conflicts.length) throw new DeploymentConflict(conflicts);
+    }
+    return planDeploy(head, target.path, spec).changes;
+  };
+}
+
+/**
+ * Where to look for conflicting changes from. The platform's own commits since the preview (deployments
+ * committed before this one, in queue order) are not someone else's change: the base moves past the run of
+ * commits that carry the deployment trailer or leave the manifest directory alone. The first commit that
+ * someone else made to the manifests stops it, so their changes are still checked.
+ */
+async function conflictBase(
+  deps: GitOpsDeps,
+  remote: ReturnType<typeof remoteOf>,
+  target: GitopsTarget,
+  baseSha: string | null,
+): Promise<string | null> {
+  if (!baseSha) return null;
+  const top = target.path.split("/")[0] ?? "";
+  const limit = 200;
+  let commits: Awaited<ReturnType<GitOpsDeps["git"]["log"]>>;
+  try {
+    commits = await deps.git.log(remote, target.branch, { since: baseSha, limit });
+  } catch (err) {
+    // Not created yet (it branches off the default branch), or the base was force-pushed away.
+    if (err instanceof GitError && (err.reason === "branch_not_found" || err.reason === "unknown")) return baseSha;
+    throw err;
+  }
+  if (commits.length >= limit) return baseSha;
+  let base = baseSha;
+  for (const c of [...commits].reverse()) {
+    const touchesManifests = c.files.some((f) => f === top || f.startsWith(`${top}/`));
+    if (touchesManifests && !c.trailers[deploymentTrailer]) break;
+    base = c.sha;
+  }
+  return base;
+}
+
+/** The edit a rollback makes: the environment's path becomes exactly what it was at `sha`. */
+function restoreEdit(path: string, sha: string) {
+  return async (files: FileAccess): Promise<FileChanges> => {
+    const changes: FileChanges = {};
+    const now = await files.list(path);
+    const then = await files.listAt(sha, path);
+    for (const p of now) if (!then.includes(p)) changes[p] = null;
+    for (const p of then) {
+      const content = await files.readAt(sha, p);
+      if (content !== null && content !== (await files.read(p))) changes[p] = content;
+    }
+    return changes;
+  };
+}
+
+export class DeploymentConflict extends ConflictError {
+  constructor(readonly conflicts: { field: string; base: unknown; theirs: unknown; ours: unknown }[]) {
+    super(
+      `The branch changed the same fields meanwhile: ${conflicts
+        .map((c) => `${c.field} is now ${JSON.stringify(c.theirs)}, you asked for ${JSON.stringify(c.ours)}`)
+        .join("; ")}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Preview and request (UI road)
+// ---------------------------------------------------------------------------
+
+export interface DeployRequest {
+  environmentId: string;
+  spec: DeploySpec;
+  message?: string;
+}
+
+async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec) {
+  const remote = remoteOf(deps, target.repo);
+  let fields: { field: string; before: unknown; after: unknown }[] = [];
+  let summary = "";
+  const preview = await deps.git
+    .preview(remote, {
+      branch: target.branch,
+      createFrom: target.repo.defaultBranch,
+      edit: async (files) => {
+        const view = await manifestView(files, target.path);
+        const plan = planDeploy(view, target.path, spec);
+        fields = plan.fields;
+        summary = plan.summary;
+        return plan.changes;
+      },
+    })
+    .catch(manifestFailure);
+  return { ...preview, fields, summary };
+}
+
+export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: DeployRequest) {
+  const { env } = await authorizeEnvironment(deps.db, actor, "deployment.create", input.environmentId);
+  const target = await gitopsTarget(deps.db, env);
+  const r = await renderDeploy(deps, target, input.spec);
+  return {
+    baseSha: r.head,
+    branch: target.branch,
+    path: target.path,
+    diff: r.diff,
+    changedFiles: r.changedFiles,
+    files: Object.fromEntries(r.changedFiles.map((f) => [f, r.after[f] ?? null])),
+    fields: r.fields,
+    commitMessage: defaultCommitMessage(r.summary, input.message),
+    approvalRequired: env.approvalRequired,
+  };
+}
+
+async function requesterTrailer(db: Executor, userId: string): Promise<string> {
+  const [u] = await db.select().from(users).where(eq(users.id, userId));
+  return u ? `${u.displayName} <${u.email}>` : userId;
+}
+
+/** Starts a deployment: either queued for commit now, or waiting for approvals. Nothing is pushed here. */
+async function startDeployment(
+  deps: GitOpsDeps,
+  tx: Executor,
+  actor: Actor,
+  env: EnvironmentRow,
+  values: typeof deployments.$inferInsert,
+): Promise<DeploymentRow> {
+  const now = deps.clock.now();
+  const d = await insertDeployment(tx, { ...values, status: "pending" }, null);
+  if (env.approvalRequired) {
+    const row = await applyEvent(tx, d, "request_approval", {
+      now,
+      message: `${env.minApprovals} approval(s) required`,
+      set: { approvalExpiresAt: new Date(now.getTime() + deps.gitops.approvalTtlHours * 3600_000) },
+    });
+    for (const userId of await eligibleApprovers(tx, env)) {
+      if (userId === actor.user.id) continue;
+      await notify(
+        tx,
+        userId,
+        "deployment.approval_requested",
+        { environmentName: env.name, requestedBy: actor.user.username, deploymentId: d.id },
+        `/deployments/${d.id}`,
+      );
+    }
+    return row;
+  }
+  const row = await applyEvent(tx, d, "submit", { now });
+  await enqueueCommit(tx, row);
+  return row;
+}
+
+async function enqueueCommit(tx: Executor, d: DeploymentRow): Promise<void> {
+  // One queue per repository: every write to it runs one after another, across replicas.
+  await enqueueJob(
+    tx,
+    "deployment.commit",
+    { deploymentId: d.id },
+    {
+      queueName: `repo:${d.repositoryId}`,
+      jobKey: `deployment.commit:${d.id}`,
+      maxAttempts: 3,
+    },
+  );
+}
+
+export async function requestDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: DeployRequest,
+): Promise<DeploymentDetail> {
+  const id = await mutate(
+    deps,
+    { actor },
+    { action: "deployment.request", resourceType: "deployment" },
+    async (tx, audit) => {
+      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
+      const target = await gitopsTarget(tx, env);
+      const r = await renderDeploy(deps, target, input.spec);
+      if (!r.changedFiles.length)
+        throw InputError.field("spec", "changes nothing: the environment already has these values");
+      const d = await startDeployment(deps, tx, actor, env, {
+        projectId: env.projectId,
+        environmentId: env.id,
+        repositoryId: target.repo.id,
+        method: "gitops-ui",
+        status: "pending",
+        request: {
+          spec: input.spec,
+          message: input.message ?? null,
+          requestedBy: await requesterTrailer(tx, actor.user.id),
+        },
+        fields: r.fields,
+        diff: r.diff,
+        version: typeof input.spec.image === "string" ? (input.spec.image.split(":").pop() ?? null) : null,
+        branch: target.branch,
+        path: target.path,
+        baseSha: r.head,
+        commitMessage: defaultCommitMessage(r.summary, input.message),
+        requestedById: actor.user.id,
+      });
+      audit.resourceId = d.id;
+      audit.changes = { after: { environment: env.name, status: d.status, fields: r.fields.map((f) => f.field) } };
+      return d.id;
+    },
+  );
+  return getDeployment(deps, actor, id);
+}
+
+// ---------------------------------------------------------------------------
+// Approvals
+// ---------------------------------------------------------------------------
+
+async function loadForUpdate(tx: Executor, deploymentId: string): Promise<DeploymentRow> {
+  const [d] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
+  if (!d) throw new NotFoundError("Deployment");
+  return d;
+}
+
+export async function approveDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; comment?: string },
+): Promise<DeploymentDetail> {
+  // Expiry first, in its own transaction: the approval below then fails and rolls back, the expiry must stay.
+  await expireIfDue(deps, input.deploymentId);
+  await mutate(deps, { actor }, { action: "deployment.approve", resourceType: "deployment" }, async (tx, audit) => {
+    const d = await loadForUpdate(tx, input.deploymentId);
+    audit.resourceId = d.id;
+    const { env } = await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
+    if (d.requestedById === actor.user.id) {
+      throw new ForbiddenError("Forbidden: you cannot approve your own deployment", "another eligible approver");
+    }
+    const now = deps.clock.now();
+    if (d.status === "expired") throw InputError.field("deploymentId", "has expired: request it again");
+    if (d.status !== "awaiting_approval")
+      throw InputError.field("deploymentId", `is ${d.status.replace("_", " ")}, not awaiting approval`);
+    // Elapsed between the expiry check above and this transaction: the scheduler marks it.
+    if (d.approvalExpiresAt && d.approvalExpiresAt <= now) {
+      throw InputError.field("deploymentId", "has expired: request it again");
+    }
+    const [mine] = await tx
+      .select()
+      .from(deploymentApprovals)
+      .where(and(eq(deploymentApprovals.deploymentId, d.id), eq(deploymentApprovals.userId, actor.user.id)));
+    if (mine) throw new ConflictError("You have already decided on this deployment");
+    await tx
+      .insert(deploymentApprovals)
+      .values({ deploymentId: d.id, userId: actor.user.id, decision: "approved", comment: input.comment ?? null });
+    const approvals = await tx
+      .select({ userId: deploymentApprovals.userId })
+      .from(deploymentApprovals)
+      .where(and(eq(deploymentApprovals.deploymentId, d.id), eq(deploymentApprovals.decision, "approved")));
+    audit.changes = { after: { approvals: approvals.length, required: env.minApprovals } };
+    if (approvals.length >= env.minApprovals) {
+      const row = await applyEvent(tx, d, "approve", { now, message: `approved by ${approvals.length}` });
+      await enqueueCommit(tx, row);
+    }
+  });
+  return getDeployment(deps, actor, input.deploymentId);
+}
+
+export async function rejectDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; comment: string },
+): Promise<DeploymentDetail> {
+  await mutate(deps, { actor }, { action: "deployment.reject", resourceType: "deployment" }, async (tx, audit) => {
+    const d = await loadForUpdate(tx, input.deploymentId);
+    audit.resourceId = d.id;
+    await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
+    if (d.requestedById === actor.user.id) {
+      throw new ForbiddenError(
+        "Forbidden: cancel your own deployment instead of rejecting it",
+        "another eligible approver",
+      );
+    }
+    await tx
+      .insert(deploymentApprovals)
+      .values({ deploymentId: d.id, userId: actor.user.id, decision: "rejected", comment: input.comment })
+      .onConflictDoUpdate({
+        target: [deploymentApprovals.deploymentId, deploymentApprovals.userId],
+        set: { decision: "rejected", comment: input.comment },
+      });
+    await applyEvent(tx, d, "reject", { now: deps.clock.now(), message: input.comment });
+    audit.changes = { after: { status: "rejected", comment: input.comment } };
+    if (d.requestedById) {
+      await notify(
+        tx,
+        d.requestedById,
+        "deployment.rejected",
+        { deploymentId: d.id, rejectedBy: actor.user.username },
+        `/deployments/${d.id}`,
+      );
+    }
+  });
+  return getDeployment(deps, actor, input.deploymentId);
+}
+
+export async function cancelDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  deploymentId: string,
+): Promise<DeploymentDetail> {
+  await mutate(deps, { actor }, { action: "deployment.cancel", resourceType: "deployment" }, async (tx, audit) => {
+    const d = await loadForUpdate(tx, deploymentId);
+    audit.resourceId = d.id;
+    const { permission } = await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
+    if (d.requestedById !== actor.user.id && permission !== "admin") {
+      throw new ForbiddenError(
+        "Forbidden: only the requester or an environment admin can cancel",
+        "environment admin permission",
+      );
+    }
+    await applyEvent(tx, d, "cancel", { now: deps.clock.now(), message: `cancelled by ${actor.user.username}` });
+    audit.changes = { before: { status: d.status }, after: { status: "cancelled" } };
+  });
+  return getDeployment(deps, actor, deploymentId);
+}
+
+/** Job: approvals that waited too long expire (also checked when someone tries to approve). */
+export async function expireApprovals(deps: GitOpsDeps): Promise<number> {
+  const now = deps.clock.now();
+  const due = await deps.db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.status, "awaiting_approval"), lt(deployments.approvalExpiresAt, now)));
+  for (const d of due) await expireIfDue(deps, d.id);
+  return due.length;
+}
+
+/** Marks one deployment expired when its approval window has elapsed (own transaction). */
+async function expireIfDue(deps: GitOpsDeps, deploymentId: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
+    const now = deps.clock.now();
+    if (row?.status === "awaiting_approval" && row.approvalExpiresAt && row.approvalExpiresAt <= now) {
+      await applyEvent(tx, row, "expire", { now, message: "approval window elapsed" });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Commit (job) — the only place the UI road writes to Git
+// ---------------------------------------------------------------------------
+
+export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): Promise<void> {
+  const now = () => deps.clock.now();
+  const started = await deps.db.transaction(async (tx) => {
+    const [d] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
+    // Already handled (jobs are safe to retry), or deleted with its environment or project: nothing to do.
+    if (d?.status !== "queued") return null;
+    return applyEvent(tx, d, "start_commit", { now: now() });
+  });
+  if (!started) return;
+  const [env] = await deps.db.select().from(environments).where(eq(environments.id, started.environmentId));
+  const fail = async (message: string, conflict: DeploymentConflict["conflicts"] | null = null) => {
+    await mutate(
+      deps,
+      { origin: { ip: null, userAgent: null }, actorLabel: "system" },
+      { action: "deployment.commit", resourceType: "deployment" },
+      async (tx, audit) => {
+        audit.resourceId = started.id;
+        audit.projectId = started.projectId;
+        const d = await loadForUpdate(tx, started.id);
+        await applyEvent(tx, d, "commit_failed", { now: now(), message, set: { error: message, conflict } });
+        audit.changes = { after: { status: "failed", error: message } };
+        if (d.requestedById) {
+          await notify(
+            tx,
+            d.requestedById,
+            "deployment.failed",
+            { deploymentId: d.id, environmentName: env?.name ?? "" },
+            `/deployments/${d.id}`,
+          );
+        }
+      },
+    );
+  };
+  try {
+    if (!env) throw InputError.field("environmentId", "was deleted");
+    const target = await gitopsTarget(deps.db, env);
+    const request = started.request as { spec?: DeploySpec; requestedBy?: string; targetSha?: string };
+    const remote = remoteOf(deps, target.repo);
+    const edit =
+      started.method === "rollback" && request.targetSha
+        ? restoreEdit(target.path, request.targetSha)
+        : deployEdit(target, request.spec ?? {}, await conflictBase(deps, remote, target, started.baseSha));
+    const result = await deps.git.commit(remote, {
+      branch: target.branch,
+      createFrom: target.repo.defaultBranch,
+      message: started.commitMessage ?? "chore(deploy): update",
+      trailers: { "Requested-by": request.requestedBy ?? "unknown", [deploymentTrailer]: started.id },
+      edit: (files) => edit(files),
+    });
+    if (!result.sha) throw InputError.field("spec", "changes nothing on the current branch head");
+    await mutate(
+      deps,
+      { origin: { ip: null, userAgent: null }, actorLabel: "system" },
+      { action: "deployment.commit", resourceType: "deployment" },
+      async (tx, audit) => {
+        audit.resourceId = started.id;
+        audit.projectId = started.projectId;
+        const d = await loadForUpdate(tx, started.id);
+        await applyEvent(tx, d, "commit_succeeded", {
+          now: now(),
+          message: `pushed ${result.sha!.slice(0, 12)} to ${target.branch}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`,
+          set: { commitSha: result.sha, error: null },
+        });
+        audit.changes = { after: { commit: result.sha, branch: target.branch } };
+        if (d.method === "rollback" && d.rollbackOfId) await markRolledBack(tx, d, now());
+      },
+    );
+  } catch (err) {
+    if (err instanceof DeploymentConflict) return fail(err.message, err.conflicts);
+    if (err instanceof DomainError) return fail(err.message);
+    if (err instanceof GitError) return fail(gitFailure(err).message);
+    if (err instanceof ManifestError) return fail(err.message);
+    await fail("internal error while committing");
+    throw err;
+  }
+}
+
+/** After a rollback lands, the deployments it undid are marked rolled back. */
+async function markRolledBack(tx: Executor, rollback: DeploymentRow, now: Date) {
+  const [target] = await tx.select().from(deployments).where(eq(deployments.id, rollback.rollbackOfId!));
+  if (!target) return;
+  // Compared in SQL: a JavaScript Date drops the microseconds, and the target would count as after itself.
+  const undone = await tx
+    .select()
+    .from(deployments)
+    .where(
+      and(
+        eq(deployments.environmentId, rollback.environmentId),
+        inArray(deployments.status, ["committed", "succeeded"]),
+        sql`${deployments.createdAt} > (select t.created_at from deployments t where t.id = ${target.id})`,
+        sql`${deployments.id} <> ${rollback.id}`,
+        sql`${deployments.id} <> ${target.id}`,
+      ),
+    );
+  for (const d of undone) await applyEvent(tx, d, "roll_back", { now, message: `rolled back by ${rollback.id}` });
+}
+
+// ---------------------------------------------------------------------------
+// Rollback
+// ---------------------------------------------------------------------------
+
+export async function rollbackDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; message?: string },
+): Promise<DeploymentDetail> {
+  const id = await mutate(
+    deps,
+    { actor },
+    { action: "deployment.rollback", resourceType: "deployment" },
+    async (tx, audit) => {
+      const [targetRow] = await tx.select().from(deployments).where(eq(deployments.id, input.deploymentId));
+      if (!targetRow) throw new NotFoundError("Deployment");
+      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
+      if (!targetRow.commitSha || !["committed", "succeeded", "rolled_back"].includes(targetRow.status)) {
+        throw InputError.field(
+          "deploymentId",
+          "has no commit to return to: only committed deployments can be rolled back to",
+        );
+      }
+      const target = await gitopsTarget(tx, env);
+      const remote = remoteOf(deps, target.repo);
+      const preview = await deps.git
+        .preview(remote, {
+          branch: target.branch,
+          createFrom: target.repo.defaultBranch,
+          edit: restoreEdit(target.path, targetRow.commitSha),
+        })
+        .catch(manifestFailure);
+      if (!preview.changedFiles.length)
+        throw InputError.field("deploymentId", "is what the environment already runs: nothing to roll back");
+      const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
+      const d = await startDeployment(deps, tx, actor, env, {
+        projectId: env.projectId,
+        environmentId: env.id,
+        repositoryId: target.repo.id,
+        method: "rollback",
+        status: "pending",
+        request: {
+          targetSha: targetRow.commitSha,
+          message: input.message ?? null,
+          requestedBy: await requesterTrailer(tx, actor.user.id),
+        },
+        diff: preview.diff,
+        version: targetRow.version,
+        branch: target.branch,
+        path: target.path,
+        baseSha: preview.head,
+        commitMessage: message,
+        requestedById: actor.user.id,
+        rollbackOfId: targetRow.id,
+      });
+      audit.resourceId = d.id;
+      audit.changes = { after: { environment: env.name, rollbackTo: targetRow.commitSha, status: d.status } };
+      return d.id;
+    },
+  );
+  return getDeployment(deps, actor, id);
+}
+
+// ---------------------------------------------------------------------------
+// Manual deployments
+// ---------------------------------------------------------------------------
+
+export async function createManualDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: {
+    environmentId: string;
+    version: string;
+    commitSha?: string;
+    branch?: string;
+    strategy: "rolling" | "blue_green" | "canary";
+  },
+): Promise<DeploymentDetail> {
+  const id = await mutate(
+    deps,
+    { actor },
+    { action: "deployment.manual", resourceType: "deployment" },
+    async (tx, audit) => {
+      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
+      const d = await insertDeployment(
+        tx,
+        {
+          projectId: env.projectId,
+          environmentId: env.id,
+          method: "manual",
+          status: "pending",
+          request: { version: input.version, strategy: input.strategy },
+          version: input.version,
+          strategy: input.strategy,
+          branch: input.branch ?? null,
+          commitSha: null,
+          commitMessage: input.commitSha ? `manual deployment of ${input.commitSha}` : null,
+          baseSha: input.commitSha ?? null,
+          requestedById: actor.user.id,
+        },
+        `recorded by ${actor.user.username}`,
+      );
+      audit.resourceId = d.id;
+      audit.changes = { after: { environment: env.name, version: input.version, strategy: input.strategy } };
+      return d.id;
+    },
+  );
+  return getDeployment(deps, actor, id);
+}
+
+export async function reportManualDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; event: "start" | "succeed" | "fail" | "cancel"; message?: string },
+): Promise<DeploymentDetail> {
+  await mutate(
+    deps,
+    { actor },
+    { action: "deployment.manual_status", resourceType: "deployment" },
+    async (tx, audit) => {
+      const d = await loadForUpdate(tx, input.deploymentId);
+      audit.resourceId = d.id;
+      await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
+      if (d.method !== "manual")
+        throw InputError.field("deploymentId", "is not a manual deployment: its status follows Git");
+      const row = await applyEvent(tx, d, input.event, {
+        now: deps.clock.now(),
+        message: input.message ?? null,
+        set: input.event === "fail" ? { error: input.message ?? "failed" } : {},
+      });
+      audit.changes = { before: { status: d.status }, after: { status: row.status } };
+    },
+  );
+  return getDeployment(deps, actor, input.deploymentId);
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------
+
+const requester = alias(users, "requester");
+
+function summaryOf(r: {
+  d: DeploymentRow;
+  env: EnvironmentRow;
+  repo: RepositoryRow | null;
+  requester: typeof users.$inferSelect | null;
+}): DeploymentSummary {
+  const status = isDeploymentStatus(r.d.status) ? r.d.status : "pending";
+  return {
+    id: r.d.id,
+    projectId: r.d.projectId,
+    environment: { id: r.env.id, name: r.env.name, type: r.env.type },
+    method: r.d.method,
+    status,
+    version: r.d.version,
+    branch: r.d.branch,
+    commitSha: r.d.commitSha,
+    commitMessage: r.d.commitMessage,
+    commitUrl: r.d.commitSha && r.repo ? commitUrl(r.repo, r.d.commitSha) : null,
+    author: r.d.commitAuthorName ?? r.requester?.displayName ?? null,
+    requestedBy: r.requester ? toUserSummary(r.requester) : null,
+    rollbackOfId: r.d.rollbackOfId,
+    createdAt: r.d.createdAt.toISOString(),
+    finishedAt: r.d.finishedAt?.toISOString() ?? null,
+  };
+}
+
+function baseQuery(db: Executor) {
+  return db
+    .select({ d: deployments, env: environments, repo: repositories, requester })
+    .from(deployments)
+    .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .leftJoin(repositories, eq(repositories.id, deployments.repositoryId))
+    .leftJoin(requester, eq(requester.id, deployments.requestedById));
+}
+
+export async function listDeployments(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: {
+    projectId?: string;
+    environmentId?: string;
+    status?: string;
+    method?: DeploymentRow["method"];
+    from?: string;
+    to?: string;
+    cursor?: string | null;
+    limit: number;
+  },
+) {
+  if (input.projectId) await authorizeProject(deps.db, actor, "project.read", input.projectId);
+  const visible = actor.user.isPlatformAdmin
+    ? undefined
+    : sql`${deployments.projectId} in (select p.id from projects p where p.visibility = 'public'
+        or exists (select 1 from organization_members om where om.organization_id = p.organization_id and om.user_id = ${actor.user.id}
+                   and (om.role = 'admin' or p.visibility = 'internal'))
+        or exists (select 1 from project_members pm where pm.project_id = p.id and pm.user_id = ${actor.user.id})
+        or exists (select 1 from project_team_grants g join team_members tm on tm.team_id = g.team_id
+                   where g.project_id = p.id and tm.user_id = ${actor.user.id}))`;
+  const rows = await baseQuery(deps.db)
+    .where(
+      and(
+        visible,
+        input.projectId ? eq(deployments.projectId, input.projectId) : undefined,
+        input.environmentId ? eq(deployments.environmentId, input.environmentId) : undefined,
+        input.status ? eq(deployments.status, input.status) : undefined,
+        input.method ? eq(deployments.method, input.method) : undefined,
+        input.from ? gte(deployments.createdAt, new Date(input.from)) : undefined,
+        // Inclusive at the millisecond the API shows (the column has microseconds).
+        input.to ? lt(deployments.createdAt, new Date(Date.parse(input.to) + 1)) : undefined,
+        afterCursor(deployments, deployments.createdAt, deployments.id, decodeCursor(input.cursor)),
+      ),
+    )
+    .orderBy(desc(deployments.createdAt), desc(deployments.id))
+    .limit(input.limit + 1);
+  return pageOf(rows, input.limit, summaryOf, (r) => r.d.id);
+}
+
+export async function getDeployment(deps: GitOpsDeps, actor: Actor, deploymentId: string): Promise<DeploymentDetail> {
+  const [row] = await baseQuery(deps.db).where(eq(deployments.id, deploymentId));
+  if (!row) throw new NotFoundError("Deployment");
+  const { subject } = await authorizeProject(deps.db, actor, "project.read", row.d.projectId);
+  const permission = await environmentPermissionOf(deps.db, actor, row.env, {
+    orgRole: subject.orgRole,
+    projectRole: subject.projectRole ?? null,
+  });
+  const approvals = await deps.db
+    .select({ a: deploymentApprovals, u: users })
+    .from(deploymentApprovals)
+    .innerJoin(users, eq(users.id, deploymentApprovals.userId))
+    .where(eq(deploymentApprovals.deploymentId, deploymentId))
+    .orderBy(asc(deploymentApprovals.createdAt));
+  const events = await deps.db
+    .select()
+    .from(deploymentEvents)
+    .where(eq(deploymentEvents.deploymentId, deploymentId))
+    .orderBy(asc(deploymentEvents.id));
+  const d = row.d;
+  const canDeploy = permission === "deploy" || permission === "admin";
+  const decided = approvals.some((a) => a.u.id === actor.user.id);
+  return {
+    ...summaryOf(row),
+    request: d.request,
+    fields: d.fields,
+    diff: d.diff,
+    path: d.path,
+    baseSha: d.baseSha,
+    strategy: d.strategy,
+    error: d.error,
+    conflict: d.conflict,
+    approvalExpiresAt: d.approvalExpiresAt?.toISOString() ?? null,
+    minApprovals: row.env.minApprovals,
+    approvals: approvals.map((a) => ({
+      user: toUserSummary(a.u),
+      decision: a.a.decision,
+      comment: a.a.comment,
+      at: a.a.createdAt.toISOString(),
+    })),
+    events: events.map((e) => ({
+      from: e.fromStatus,
+      to: e.toStatus,
+      message: e.message,
+      at: e.createdAt.toISOString(),
+    })),
+    canApprove: canDeploy && d.status === "awaiting_approval" && d.requestedById !== actor.user.id && !decided,
+    canCancel:
+      ["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
+      (d.requestedById === actor.user.id || permission === "admin"),
+    canRollBack:
+      canDeploy &&
+      !!d.commitSha &&
+      ["committed", "succeeded", "rolled_back"].includes(d.status) &&
+      d.method !== "manual",
+    durationMs: d.finishedAt ? d.finishedAt.getTime() - d.createdAt.getTime() : null,
+  };
+}
+
+/** What the environment runs according to its branch: prefills the deploy form. */
+export async function getDeployableValues(deps: GitOpsDeps, actor: Actor, environmentId: string) {
+  const { env } = await authorizeEnvironment(deps.db, actor, "project.read", environmentId);
+  const target = await gitopsTarget(deps.db, env);
+  const remote = remoteOf(deps, target.repo);
+  const branches = await deps.git.listBranches(remote).catch((err: unknown) => manifestFailure(err));
+  const ref = branches.some((b) => b.name === target.branch) ? target.branch : target.repo.defaultBranch;
+  const head = await deps.git.fetchBranch(remote, ref).catch((err: unknown) => manifestFailure(err));
+  const files = await deps.git
+    .readFiles(remote, head, target.path.split("/")[0] ?? "")
+    .catch((err: unknown) => manifestFailure(err));
+  try {
+    return {
+      branch: target.branch,
+      branchExists: ref === target.branch,
+      head,
+      values: currentDeployValues(filesFromRecord(files), target.path),
+    };
+  } catch (err) {
+    return manifestFailure(err);
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import {
+  type DeploymentEvent,
+  type DeploymentStatus,
+  deploymentEvents,
+  deploymentStatuses,
+  isTerminal,
+  transitionDeployment,
+} from "./state.ts";
+
+/** Every allowed transition; any (status, event) pair not listed must be refused. */
+const allowed: [DeploymentStatus, DeploymentEvent, DeploymentStatus][] = [
+  ["pending", "submit", "queued"],
+  ["pending", "request_approval", "awaiting_approval"],
+  ["pending", "observe", "committed"],
+  ["pending", "start", "running"],
+  ["pending", "cancel", "cancelled"],
+  ["pending", "fail", "failed"],
+  ["awaiting_approval", "approve", "queued"],
+  ["awaiting_approval", "reject", "rejected"],
+  ["awaiting_approval", "expire", "expired"],
+  ["awaiting_approval", "cancel", "cancelled"],
+  ["queued", "start_commit", "committing"],
+  ["queued", "cancel", "cancelled"],
+  ["queued", "commit_failed", "failed"],
+  ["committing", "commit_succeeded", "committed"],
+  ["committing", "commit_failed", "failed"],
+  ["committed", "roll_back", "rolled_back"],
+  ["running", "succeed", "succeeded"],
+  ["running", "fail", "failed"],
+  ["running", "cancel", "cancelled"],
+  ["succeeded", "roll_back", "rolled_back"],
+];
+
+describe("deployment state machine", () => {
+  const table = deploymentStatuses.flatMap((from) => deploymentEvents.map((event) => [from, event] as const));
+
+  it.each(table)("%s --%s-->", (from, event) => {
+    const expected = allowed.find(([f, e]) => f === from && e === event)?.[2];
+    const t = transitionDeployment(from, event);
+    if (expected) {
+      expect(t).toEqual({ ok: true, to: expected });
+    } else {
+      expect(t.ok).toBe(false);
+      if (!t.ok) expect(t.error).toMatch(/^a deployment that is .+ cannot .+$/);
+    }
+  });
+
+  it("nothing leaves a terminal status", () => {
+    const terminal = deploymentStatuses.filter(isTerminal);
+    expect(terminal.sort()).toEqual(["cancelled", "expired", "failed", "rejected", "rolled_back"]);
+  });
+
+  it("a deployment that waits for approval can never be pushed without an approval", () => {
+    // From awaiting_approval, the only road to committing passes through approve → queued.
+    const next = deploymentEvents
+      .map((e) => transitionDeployment("awaiting_approval", e))
+      .flatMap((t) => (t.ok ? [t.to] : []));
+    expect(next).not.toContain("committing");
+    expect(next).not.toContain("committed");
+  });
+});

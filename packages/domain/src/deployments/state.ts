@@ -1,0 +1,84 @@
+/**
+ * The deployment state machine. Pure: the one place that knows which status follows which.
+ *
+ * UI road (gitops-ui, rollback):  pending ─submit→ queued ─start_commit→ committing ─commit_succeeded→ committed
+ *                                 pending ─request_approval→ awaiting_approval ─approve→ queued
+ *                                 awaiting_approval ─reject→ rejected | ─expire→ expired | ─cancel→ cancelled
+ *                                 committing ─commit_failed→ failed (a conflict, a refused push …)
+ * Git road (gitops-git):          pending ─observe→ committed
+ * Manual:                         pending ─start→ running ─succeed→ succeeded | ─fail→ failed
+ * Any committed/succeeded deployment may later be rolled back: ─roll_back→ rolled_back.
+ * The cluster side (reconciling, healthy, degraded) extends `committed` in the next step.
+ */
+export const deploymentStatuses = [
+  "pending",
+  "awaiting_approval",
+  "queued",
+  "committing",
+  "committed",
+  "running",
+  "succeeded",
+  "rejected",
+  "expired",
+  "cancelled",
+  "failed",
+  "rolled_back",
+] as const;
+export type DeploymentStatus = (typeof deploymentStatuses)[number];
+
+export const deploymentEvents = [
+  "submit",
+  "request_approval",
+  "approve",
+  "reject",
+  "expire",
+  "cancel",
+  "start_commit",
+  "commit_succeeded",
+  "commit_failed",
+  "observe",
+  "start",
+  "succeed",
+  "fail",
+  "roll_back",
+] as const;
+export type DeploymentEvent = (typeof deploymentEvents)[number];
+
+const transitions: Record<DeploymentStatus, Partial<Record<DeploymentEvent, DeploymentStatus>>> = {
+  pending: {
+    submit: "queued",
+    request_approval: "awaiting_approval",
+    observe: "committed",
+    start: "running",
+    cancel: "cancelled",
+    fail: "failed",
+  },
+  awaiting_approval: { approve: "queued", reject: "rejected", expire: "expired", cancel: "cancelled" },
+  queued: { start_commit: "committing", cancel: "cancelled", commit_failed: "failed" },
+  committing: { commit_succeeded: "committed", commit_failed: "failed" },
+  committed: { roll_back: "rolled_back" },
+  running: { succeed: "succeeded", fail: "failed", cancel: "cancelled" },
+  succeeded: { roll_back: "rolled_back" },
+  rejected: {},
+  expired: {},
+  cancelled: {},
+  failed: {},
+  rolled_back: {},
+};
+
+export type DeploymentTransition = { ok: true; to: DeploymentStatus } | { ok: false; error: string };
+
+export function transitionDeployment(from: DeploymentStatus, event: DeploymentEvent): DeploymentTransition {
+  const to = transitions[from][event];
+  return to
+    ? { ok: true, to }
+    : { ok: false, error: `a deployment that is ${from.replace("_", " ")} cannot ${event.replace("_", " ")}` };
+}
+
+export function isTerminal(status: DeploymentStatus): boolean {
+  return Object.keys(transitions[status]).length === 0;
+}
+
+export function isDeploymentStatus(v: string): v is DeploymentStatus {
+  return (deploymentStatuses as readonly string[]).includes(v);
+}

@@ -1,0 +1,299 @@
+import type { Environment, GitopsSettings } from "@juanie/contracts";
+import { suggestedEnvironments } from "@juanie/contracts";
+import { deployments, type Executor, environmentGrants, environments, repositories, teams, users } from "@juanie/db";
+import { GitError, isValidBranchName } from "@juanie/git";
+import { isSafeRepoPath } from "@juanie/manifests";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { authorizeProject } from "../access/authorize.ts";
+import { diffFields } from "../audit/record.ts";
+import { remoteOf } from "../repositories/service.ts";
+import type { Actor, GitOpsDeps } from "../shared/deps.ts";
+import { ConflictError, InputError, isUniqueViolation } from "../shared/errors.ts";
+import { mutate } from "../shared/mutation.ts";
+import { authorizeEnvironment, type EnvironmentRow, environmentPermissionOf } from "./access.ts";
+
+type EnvironmentType = EnvironmentRow["type"];
+
+export interface EnvironmentInput {
+  name: string;
+  type: EnvironmentType;
+  cloudProvider: string | null;
+  region: string | null;
+  approvalRequired: boolean;
+  minApprovals: number;
+  gitops: GitopsSettings;
+}
+
+/** Settings that need the database: the repository belongs to the project, branch and path are usable. */
+async function validateGitops(tx: Executor, projectId: string, g: GitopsSettings) {
+  if (g.branch !== null && g.branch !== "" && !isValidBranchName(g.branch)) {
+    throw InputError.field("gitops.branch", "is not a valid Git branch name");
+  }
+  if (g.path !== null && g.path !== "" && !isSafeRepoPath(g.path)) {
+    throw InputError.field("gitops.path", "must be a relative path inside the repository (no '..', no leading '/')");
+  }
+  if (!g.enabled) return;
+  if (!g.repositoryId) throw InputError.field("gitops.repositoryId", "is required when GitOps is enabled");
+  if (!g.branch) throw InputError.field("gitops.branch", "is required when GitOps is enabled");
+  if (!g.path) throw InputError.field("gitops.path", "is required when GitOps is enabled");
+  const [repo] = await tx
+    .select({ id: repositories.id })
+    .from(repositories)
+    .where(and(eq(repositories.id, g.repositoryId), eq(repositories.projectId, projectId)));
+  if (!repo) throw InputError.field("gitops.repositoryId", "must be a repository connected to this project");
+}
+
+/**
+ * Where push detection starts: the branch's head now, or — when the branch does not exist yet and
+ * will be created from the default branch — the default branch's head. Later commits on the
+ * branch that touch the path are deployments; everything before is history. Null when Git cannot
+ * be reached now: the first sync then falls back to the environment's timestamps.
+ */
+async function pushBaseline(deps: GitOpsDeps, tx: Executor, g: GitopsSettings): Promise<string | null> {
+  if (!g.enabled || !g.repositoryId || !g.branch) return null;
+  const [repo] = await tx.select().from(repositories).where(eq(repositories.id, g.repositoryId));
+  if (!repo) return null;
+  try {
+    const branches = await deps.git.listBranches(remoteOf(deps, repo));
+    const head = branches.find((b) => b.name === g.branch) ?? branches.find((b) => b.name === repo.defaultBranch);
+    return head?.sha ?? null;
+  } catch (err) {
+    if (err instanceof GitError) return null;
+    throw err;
+  }
+}
+
+function columns(input: EnvironmentInput) {
+  const g = input.gitops;
+  return {
+    name: input.name,
+    type: input.type,
+    cloudProvider: input.cloudProvider,
+    region: input.region,
+    approvalRequired: input.approvalRequired,
+    minApprovals: input.minApprovals,
+    gitopsEnabled: g.enabled,
+    repositoryId: g.repositoryId,
+    branch: g.branch || null,
+    path: g.path ? g.path.replace(/\/+$/, "") : null,
+    syncInterval: g.syncInterval,
+    autoSync: g.autoSync,
+  };
+}
+
+async function toEnvironment(
+  db: Executor,
+  actor: Actor,
+  env: EnvironmentRow,
+  subject: Parameters<typeof environmentPermissionOf>[3],
+): Promise<Environment> {
+  const grants = await db.select().from(environmentGrants).where(eq(environmentGrants.environmentId, env.id));
+  const userIds = grants.filter((g) => g.subjectType === "user").map((g) => g.subjectId);
+  const teamIds = grants.filter((g) => g.subjectType === "team").map((g) => g.subjectId);
+  const names = new Map<string, string>();
+  if (userIds.length) {
+    for (const u of await db.select().from(users).where(inArray(users.id, userIds))) names.set(u.id, u.username);
+  }
+  if (teamIds.length) {
+    for (const t of await db.select().from(teams).where(inArray(teams.id, teamIds))) names.set(t.id, t.name);
+  }
+  const [last] = await db
+    .select()
+    .from(deployments)
+    .where(eq(deployments.environmentId, env.id))
+    .orderBy(desc(deployments.createdAt), desc(deployments.id))
+    .limit(1);
+  return {
+    id: env.id,
+    projectId: env.projectId,
+    name: env.name,
+    type: env.type,
+    cloudProvider: env.cloudProvider,
+    region: env.region,
+    approvalRequired: env.approvalRequired,
+    minApprovals: env.minApprovals,
+    gitops: {
+      enabled: env.gitopsEnabled,
+      repositoryId: env.repositoryId,
+      branch: env.branch,
+      path: env.path,
+      syncInterval: env.syncInterval,
+      autoSync: env.autoSync,
+    },
+    grants: grants.map((g) => ({
+      subjectType: g.subjectType,
+      subjectId: g.subjectId,
+      label: names.get(g.subjectId) ?? g.subjectId,
+      permission: g.permission,
+    })),
+    myPermission: await environmentPermissionOf(db, actor, env, subject),
+    lastDeployment: last
+      ? { id: last.id, status: last.status, commitSha: last.commitSha, createdAt: last.createdAt.toISOString() }
+      : null,
+    createdAt: env.createdAt.toISOString(),
+  };
+}
+
+const typeOrder: Record<EnvironmentType, number> = { development: 0, testing: 1, staging: 2, production: 3 };
+
+export async function listEnvironments(deps: GitOpsDeps, actor: Actor, projectId: string): Promise<Environment[]> {
+  const { subject } = await authorizeProject(deps.db, actor, "project.read", projectId);
+  const rows = await deps.db
+    .select()
+    .from(environments)
+    .where(eq(environments.projectId, projectId))
+    .orderBy(asc(environments.name));
+  rows.sort((a, b) => typeOrder[a.type] - typeOrder[b.type] || a.name.localeCompare(b.name));
+  const s = { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null };
+  return Promise.all(rows.map((r) => toEnvironment(deps.db, actor, r, s)));
+}
+
+export async function createEnvironment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: EnvironmentInput & { projectId: string },
+): Promise<Environment> {
+  return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
+    const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
+    await validateGitops(tx, input.projectId, input.gitops);
+    const conflict = () =>
+      new ConflictError(`An environment named "${input.name}" already exists`, { name: ["is already taken"] });
+    const [taken] = await tx
+      .select({ id: environments.id })
+      .from(environments)
+      .where(and(eq(environments.projectId, input.projectId), eq(environments.name, input.name)));
+    if (taken) throw conflict();
+    const [env] = await tx
+      .insert(environments)
+      .values({
+        projectId: input.projectId,
+        ...columns(input),
+        lastSeenSha: await pushBaseline(deps, tx, input.gitops),
+      })
+      .returning()
+      .catch((err: unknown) => {
+        throw isUniqueViolation(err) ? conflict() : err;
+      });
+    audit.resourceId = env!.id;
+    audit.changes = { after: columns(input) };
+    return toEnvironment(tx, actor, env!, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
+  });
+}
+
+export async function updateEnvironment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: EnvironmentInput & { environmentId: string },
+): Promise<Environment> {
+  return mutate(deps, { actor }, { action: "environment.update", resourceType: "environment" }, async (tx, audit) => {
+    const { env, subject } = await authorizeEnvironment(tx, actor, "environment.manage", input.environmentId, audit);
+    await validateGitops(tx, env.projectId, input.gitops);
+    const next = columns(input);
+    if (next.name !== env.name) {
+      const [taken] = await tx
+        .select({ id: environments.id })
+        .from(environments)
+        .where(and(eq(environments.projectId, env.projectId), eq(environments.name, next.name)));
+      if (taken)
+        throw new ConflictError(`An environment named "${next.name}" already exists`, { name: ["is already taken"] });
+    }
+    // A new branch or path starts push detection afresh from that branch's head.
+    const moved = next.branch !== env.branch || next.path !== env.path || next.repositoryId !== env.repositoryId;
+    const baseline = moved || !env.lastSeenSha ? await pushBaseline(deps, tx, input.gitops) : env.lastSeenSha;
+    const [row] = await tx
+      .update(environments)
+      .set({ ...next, lastSeenSha: baseline, updatedAt: deps.clock.now() })
+      .where(eq(environments.id, env.id))
+      .returning();
+    audit.changes = diffFields(env, next);
+    return toEnvironment(tx, actor, row!, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
+  });
+}
+
+export async function deleteEnvironment(deps: GitOpsDeps, actor: Actor, environmentId: string): Promise<void> {
+  await mutate(deps, { actor }, { action: "environment.delete", resourceType: "environment" }, async (tx, audit) => {
+    const { env } = await authorizeEnvironment(tx, actor, "environment.manage", environmentId, audit);
+    await tx.delete(environments).where(eq(environments.id, env.id));
+    audit.changes = { before: { name: env.name, type: env.type } };
+  });
+}
+
+export async function setEnvironmentGrants(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: {
+    environmentId: string;
+    grants: { subjectType: "user" | "team"; subjectId: string; permission: "read" | "deploy" | "admin" }[];
+  },
+): Promise<Environment> {
+  return mutate(
+    deps,
+    { actor },
+    { action: "environment.set_permissions", resourceType: "environment" },
+    async (tx, audit) => {
+      const { env, project, subject } = await authorizeEnvironment(
+        tx,
+        actor,
+        "environment.manage",
+        input.environmentId,
+        audit,
+      );
+      const seen = new Set<string>();
+      for (const [i, g] of input.grants.entries()) {
+        const key = `${g.subjectType}:${g.subjectId}`;
+        if (seen.has(key)) throw InputError.field(`grants.${i}.subjectId`, "is listed twice");
+        seen.add(key);
+        if (g.subjectType === "team") {
+          const [t] = await tx.select().from(teams).where(eq(teams.id, g.subjectId));
+          if (!t || t.organizationId !== project.organizationId) {
+            throw InputError.field(`grants.${i}.subjectId`, "must be a team of the project's organization");
+          }
+        } else {
+          const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, g.subjectId));
+          if (!u) throw InputError.field(`grants.${i}.subjectId`, "must be an existing user");
+        }
+      }
+      const before = await tx.select().from(environmentGrants).where(eq(environmentGrants.environmentId, env.id));
+      await tx.delete(environmentGrants).where(eq(environmentGrants.environmentId, env.id));
+      if (input.grants.length) {
+        await tx.insert(environmentGrants).values(input.grants.map((g) => ({ environmentId: env.id, ...g })));
+      }
+      audit.changes = {
+        before: { grants: before.map((g) => `${g.subjectType}:${g.subjectId}=${g.permission}`) },
+        after: { grants: input.grants.map((g) => `${g.subjectType}:${g.subjectId}=${g.permission}`) },
+      };
+      return toEnvironment(tx, actor, env, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
+    },
+  );
+}
+
+/** The seeds' development / staging / production trio, wired to a repository. */
+export async function createSuggestedEnvironments(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { projectId: string; repositoryId: string | null },
+): Promise<Environment[]> {
+  const created: Environment[] = [];
+  for (const s of suggestedEnvironments) {
+    created.push(
+      await createEnvironment(deps, actor, {
+        projectId: input.projectId,
+        name: s.name,
+        type: s.type,
+        cloudProvider: null,
+        region: null,
+        approvalRequired: s.approvalRequired,
+        minApprovals: s.minApprovals,
+        gitops: {
+          enabled: input.repositoryId !== null,
+          repositoryId: input.repositoryId,
+          branch: s.branch,
+          path: s.path,
+          syncInterval: s.syncInterval,
+          autoSync: s.autoSync,
+        },
+      }),
+    );
+  }
+  return created;
+}
