@@ -1,4 +1,5 @@
-// `npm run bench`: cold start, idle memory and API latency of the built server, printed against targets.
+// `npm run bench`: cold start, idle memory, API latency and deployments (bench/deploy.ts) of the built server,
+// printed against targets.
 // Figures only: a missed target never fails the run; exit code 1 means the bench itself broke.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,9 +12,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AuditEntry, Me, Organization } from "@juanie/contracts";
 import pg from "pg";
+import { DEPLOY_TARGET, deployBench, deployRows } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { rareAction, seed } from "./seed.ts";
 import { descendants, freePort, rssMb, type ServerOptions, startServer, stopAll } from "./server.ts";
+import { printTable, type Row, round } from "./table.ts";
 
 const COLD_RUNS = 5;
 const IDLE_MS = 5_000;
@@ -47,30 +50,6 @@ function ensureBundle() {
   const r = spawnSync("npm", ["run", "build", "-w", "@juanie/server"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) throw new Error("npm run build -w @juanie/server failed");
 }
-
-interface Row {
-  metric: string;
-  measured: string;
-  target?: string;
-  ratio?: number;
-}
-
-function printTable(rows: Row[]) {
-  const cells = rows.map((r) => [
-    r.metric,
-    r.measured,
-    r.target ?? "—",
-    r.ratio === undefined ? "—" : r.ratio.toFixed(2),
-    r.ratio === undefined ? "info" : r.ratio <= 1 ? "ok" : "MISS",
-  ]);
-  const header = ["metric", "measured", "target", "ratio", "ok?"];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join("  ");
-  console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const c of cells) console.log(line(c));
-}
-
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 interface Latency {
   n: number;
@@ -133,6 +112,8 @@ async function main() {
     pgPort: await freePort(),
     databaseUrl,
     logLevel: process.env.LOG_LEVEL ?? "info",
+    // The deployment benchmark's Git server is a loopback http:// URL.
+    env: { JUANIE_ALLOW_LOCAL_REPOSITORIES: "true" },
   };
   const dbUrl = databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${opts.pgPort}/juanie`;
   const pgLabel = databaseUrl ? "external PostgreSQL" : "embedded PostgreSQL";
@@ -224,6 +205,9 @@ async function main() {
   }
   agent.destroy();
   const afterLoadMb = round(rssMb(server.pid));
+
+  // ----- deployments: UI deploy → pushed commit, and concurrent deploys to one environment -----
+  const deploy = await deployBench(base, cookie, org.id, (fn) => cleanups.push(fn));
   await server.stop();
 
   // ----- report -----
@@ -263,6 +247,7 @@ async function main() {
       target: "p95 ≤ 20 ms",
       ratio: l.p95 / TARGET.p95Ms,
     })),
+    ...deployRows(deploy),
   ];
   printTable(rows);
   console.log(
@@ -275,7 +260,8 @@ async function main() {
       afterLoadRssMb: afterLoadMb,
       seed: { projects: PROJECTS, auditRows: AUDIT_ROWS },
       latencyMs: latency,
-      targets: TARGET,
+      deploy,
+      targets: { ...TARGET, deploy: DEPLOY_TARGET },
     }),
   );
 }

@@ -13,6 +13,8 @@ export interface ServerOptions {
   pgPort: number;
   databaseUrl: string | undefined;
   logLevel: string;
+  /** Extra environment variables of the server (e.g. JUANIE_ALLOW_LOCAL_REPOSITORIES). */
+  env?: Record<string, string>;
 }
 
 export interface Server {
@@ -87,6 +89,7 @@ export async function startServer(opts: ServerOptions, readyTimeoutMs: number): 
     JUANIE_DATA_DIR: opts.dataDir,
     JUANIE_EMBEDDED_PG_PORT: String(opts.pgPort),
     LOG_LEVEL: opts.logLevel,
+    ...opts.env,
   };
   delete env.JUANIE_PUBLIC_URL;
   delete env.DATABASE_URL;

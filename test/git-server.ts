@@ -11,8 +11,8 @@ export interface GitServer {
   /** Base URL, e.g. http://127.0.0.1:1234; repositories are at `${url}/<name>.git`. */
   url: string;
   root: string;
-  /** Requests seen, for assertions (method, path, whether auth was given). */
-  requests: { method: string; path: string; authorized: boolean }[];
+  /** Requests seen, for assertions (method, path, `?service=` of a ref discovery, whether auth was given). */
+  requests: { method: string; path: string; service: string | null; authorized: boolean }[];
   createRepo(name: string, opts?: { withInitialCommit?: boolean; defaultBranch?: string }): Promise<string>;
   /** Run git inside a bare repository (e.g. to read what was pushed). */
   git(repo: string, args: string[]): Promise<string>;
@@ -34,7 +34,12 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       : "";
     const isPush = url.searchParams.get("service") === "git-receive-pack" || url.pathname.endsWith("/git-receive-pack");
     const authorized = password === opts.token || (!isPush && password === opts.readOnlyToken && !!opts.readOnlyToken);
-    requests.push({ method: req.method ?? "GET", path: url.pathname, authorized });
+    requests.push({
+      method: req.method ?? "GET",
+      path: url.pathname,
+      service: url.searchParams.get("service"),
+      authorized,
+    });
     if (!password) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="git"' }).end("authentication required");
       return;

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import cookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
-import { type Actor, type Deps, type RequestOrigin, resolveSession } from "@juanie/domain";
+import { type Actor, type GitOpsDeps, type RequestOrigin, resolveSession } from "@juanie/domain";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
@@ -10,6 +10,7 @@ import client from "prom-client";
 import type { Config } from "./config.ts";
 import { registerAuditExport } from "./http/audit-export.ts";
 import { oauthProviders, registerOAuthRoutes } from "./http/oauth.ts";
+import { registerWebhooks } from "./http/webhooks.ts";
 import type { Realtime } from "./realtime.ts";
 import { type AppRouter, appRouter } from "./trpc/router.ts";
 import type { Context } from "./trpc/trpc.ts";
@@ -17,7 +18,7 @@ import type { Context } from "./trpc/trpc.ts";
 export const sessionCookie = "juanie_session";
 
 export interface AppOptions {
-  deps: Deps;
+  deps: GitOpsDeps;
   config: Config;
   logger: Logger;
   realtime: Realtime;
@@ -85,6 +86,8 @@ export async function buildApp(opts: AppOptions) {
   app.addHook("onRequest", async (req, reply) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return;
     if (!req.url.startsWith("/trpc") && !req.url.startsWith("/auth") && !req.url.startsWith("/api")) return;
+    // Webhooks are called by Git hosts and authenticated by their signature instead.
+    if (req.url.startsWith("/api/webhooks/")) return;
     const from = req.headers.origin;
     const host = req.headers.host;
     if (from && from !== ownOrigin && !(host && (from === `http://${host}` || from === `https://${host}`))) {
@@ -136,6 +139,7 @@ export async function buildApp(opts: AppOptions) {
   });
   registerOAuthRoutes(app, { deps, config, currentUser, origin, setSessionCookie });
   registerAuditExport(app, deps, actorOf);
+  await registerWebhooks(app, deps);
 
   // ----- web UI (single-page app) -----
   const webUi = !!opts.webDist && existsSync(path.join(opts.webDist, "index.html"));

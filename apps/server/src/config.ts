@@ -39,6 +39,20 @@ const schema = z.object({
     .regex(/^smtps?:\/\//, { message: "must be an smtp:// or smtps:// URL" })
     .optional(),
   JUANIE_MAIL_FROM: z.string().min(3).default("Juanie <juanie@localhost>"),
+  JUANIE_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, { message: "must be 32 random bytes in base64 (openssl rand -base64 32)" })
+    .optional(),
+  JUANIE_ALLOW_LOCAL_REPOSITORIES: bool.default(false),
+  JUANIE_APPROVAL_TTL_HOURS: z.coerce.number({ message: "must be a number" }).int().min(1).max(720).default(72),
+  JUANIE_SCHEDULER_INTERVAL_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int()
+    .min(200)
+    .max(600_000)
+    .default(10_000),
+  JUANIE_GIT_AUTHOR_NAME: z.string().min(1).max(100).default("Juanie"),
+  JUANIE_GIT_AUTHOR_EMAIL: z.email({ message: "must be an e-mail address" }).default("juanie@localhost"),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -64,6 +78,13 @@ export interface Config {
   gitlab: (OAuthClientConfig & { url: string }) | null;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** 32-byte key for secrets at rest; when unset, one is generated into the data directory. */
+  secretKey: Buffer | null;
+  allowLocalRepositories: boolean;
+  approvalTtlHours: number;
+  /** How often due syncs (push detection without webhooks) and approval expiry are checked. */
+  schedulerIntervalMs: number;
+  gitIdentity: { name: string; email: string };
 }
 
 export class ConfigError extends Error {
@@ -106,5 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gitlab: gl ? { ...gl, url: e.GITLAB_URL.replace(/\/$/, "") } : null,
     smtpUrl: e.JUANIE_SMTP_URL,
     mailFrom: e.JUANIE_MAIL_FROM,
+    secretKey: e.JUANIE_SECRET_KEY
+      ? Buffer.from(e.JUANIE_SECRET_KEY, e.JUANIE_SECRET_KEY.match(/[-_]/) ? "base64url" : "base64")
+      : null,
+    allowLocalRepositories: e.JUANIE_ALLOW_LOCAL_REPOSITORIES,
+    approvalTtlHours: e.JUANIE_APPROVAL_TTL_HOURS,
+    schedulerIntervalMs: e.JUANIE_SCHEDULER_INTERVAL_MS,
+    gitIdentity: { name: e.JUANIE_GIT_AUTHOR_NAME, email: e.JUANIE_GIT_AUTHOR_EMAIL },
   };
 }

@@ -16,6 +16,8 @@ export const redactPaths = [
   "password",
   "token",
   "databaseUrl",
+  "secretKey",
+  "config.secretKey",
   "config.databaseUrl",
   "config.github.clientSecret",
   "config.gitlab.clientSecret",

@@ -1,11 +1,21 @@
 import path from "node:path";
 import { createDb, migrateDb, startEmbeddedPostgres } from "@juanie/db";
-import { type Deps, purgeExpiredSessions, systemClock } from "@juanie/domain";
+import {
+  expireApprovals,
+  type GitOpsDeps,
+  purgeExpiredSessions,
+  SecretBox,
+  scheduleDueSyncs,
+  systemClock,
+} from "@juanie/domain";
+import { GitEngine } from "@juanie/git";
+import { createProviderAdapter } from "@juanie/providers";
 import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { createMailer } from "./mailer.ts";
 import { Realtime } from "./realtime.ts";
+import { loadSecretKey } from "./secret-key.ts";
 import { migrateQueue, startWorker } from "./worker.ts";
 
 export interface Platform {
@@ -46,11 +56,24 @@ export async function startPlatform(
     await migrateDb(db);
     await migrateQueue(pool, logger);
 
-    const deps: Deps = {
+    const deps: GitOpsDeps = {
       db,
       clock: systemClock,
       logger,
       config: { publicUrl: config.publicUrl, allowSignup: config.allowSignup, sessionTtlHours: config.sessionTtlHours },
+      secrets: new SecretBox(await loadSecretKey(config.secretKey, config.dataDir)),
+      git: new GitEngine({
+        cacheDir: path.join(config.dataDir, "git"),
+        identity: config.gitIdentity,
+        allowLocal: config.allowLocalRepositories,
+        allowInsecureHttp: config.allowLocalRepositories,
+      }),
+      providers: createProviderAdapter,
+      gitops: {
+        allowLocalRepositories: config.allowLocalRepositories,
+        approvalTtlHours: config.approvalTtlHours,
+        identity: config.gitIdentity,
+      },
     };
     const mailer = await createMailer(config.smtpUrl, config.mailFrom);
     const worker = await startWorker(pool, { ...deps, mailer }, logger, config.workerConcurrency);
@@ -67,6 +90,17 @@ export async function startPlatform(
     const sweep = setInterval(() => void purgeExpiredSessions(deps).catch(() => {}), 3600_000);
     sweep.unref();
     cleanups.push(async () => clearInterval(sweep));
+    // Fallback push detection (environments without webhooks) and approval expiry.
+    const tick = async () => {
+      await scheduleDueSyncs(deps);
+      await expireApprovals(deps);
+    };
+    const scheduler = setInterval(
+      () => void tick().catch((err: unknown) => logger.warn({ err }, "scheduler tick failed")),
+      config.schedulerIntervalMs,
+    );
+    scheduler.unref();
+    cleanups.push(async () => clearInterval(scheduler));
 
     const app = await buildApp({
       deps,

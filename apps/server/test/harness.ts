@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
 import { createTestDatabase, freePort } from "../../../test/helpers.ts";
@@ -9,6 +12,8 @@ import type { AppRouter } from "../src/trpc/router.ts";
 export interface TestServer {
   url: string;
   platform: Platform;
+  /** The server's data directory (secret key, Git cache): a fresh temporary one unless JUANIE_DATA_DIR is given. */
+  dataDir: string;
   /** Every log line the server wrote (to assert that secrets never appear). */
   logs: string[];
   close(): Promise<void>;
@@ -18,6 +23,9 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const db = await createTestDatabase();
   const port = await freePort();
+  // Never the repository's ./data: each server gets its own key and Git cache, removed on close.
+  const ownDataDir = env.JUANIE_DATA_DIR ? null : await mkdtemp(path.join(os.tmpdir(), "juanie-data-"));
+  const dataDir = env.JUANIE_DATA_DIR ?? ownDataDir!;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -25,15 +33,23 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       cb();
     },
   });
-  const config = loadConfig({ DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: "info", ...env });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    LOG_LEVEL: "info",
+    JUANIE_DATA_DIR: dataDir,
+    ...env,
+  });
   const platform = await startPlatform(config, createLogger(config.logLevel, sink));
   return {
     url: platform.url,
     platform,
+    dataDir: config.dataDir,
     logs,
     async close() {
       await platform.stop();
       await db.drop();
+      if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
     },
   };
 }

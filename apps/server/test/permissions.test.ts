@@ -1,4 +1,5 @@
 import {
+  deployments,
   oauthAccounts,
   organizationMembers,
   projectMembers,
@@ -7,8 +8,10 @@ import {
   teamMembers,
 } from "@juanie/db";
 import { createInvitation, createOrganization, createProject, createTeam } from "@juanie/domain";
+import { type FakeGitHub, startFakeGitHub } from "@juanie/providers/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GitServer, startGitServer } from "../../../test/git-server.ts";
 import { actorFor } from "../../../test/helpers.ts";
 import { appRouter } from "../src/trpc/router.ts";
 import type { Meta } from "../src/trpc/trpc.ts";
@@ -81,6 +84,18 @@ const projectOwners = row("404 project owner", "403 project owner", {
   "platform admin": "ok",
 });
 const someoneElsesInvitation = everyone("403 the invited account");
+/**
+ * Deploying, approving, cancelling, rolling back, recording manual deployments: the environment's deploy
+ * permission. On an environment without explicit grants developers have it, viewers only read; organization
+ * admins and project maintainers administer every environment. Outsiders are told the project is missing.
+ */
+const environmentDeployers = row("404 environment deploy permission", "403 environment deploy permission", {
+  "org admin": "ok",
+  "project developer": "ok",
+  "project maintainer": "ok",
+  "project owner": "ok",
+  "platform admin": "ok",
+});
 
 /** In the order the calls are made for each role: destructive ones last. */
 const expected: Record<string, Record<Role, Outcome>> = {
@@ -115,6 +130,26 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "projects.removeMember": projectMaintainers,
   "projects.grantTeam": projectMaintainers,
   "projects.revokeTeam": projectMaintainers,
+  // Repositories and environments: project maintainers and up.
+  "repositories.connect": projectMaintainers,
+  "repositories.create": projectMaintainers,
+  "repositories.initializeLayout": projectMaintainers,
+  "repositories.updateCredential": projectMaintainers,
+  "environments.create": projectMaintainers,
+  "environments.createSuggested": projectMaintainers,
+  "environments.update": projectMaintainers,
+  "environments.setGrants": projectMaintainers,
+  // Deployments: the environment's deploy permission. Approving is never for the requester (tested below):
+  // here someone else requested.
+  "deployments.request": environmentDeployers,
+  "deployments.approve": environmentDeployers,
+  "deployments.reject": environmentDeployers,
+  "deployments.cancel": environmentDeployers, // the caller's own deployment
+  "deployments.rollback": environmentDeployers,
+  "deployments.createManual": environmentDeployers,
+  "deployments.reportManual": environmentDeployers,
+  "environments.delete": projectMaintainers,
+  "repositories.disconnect": projectMaintainers,
   "projects.archive": projectOwners,
   "projects.restore": projectOwners,
   // Destructive, so last.
@@ -124,8 +159,19 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "auth.signOut": everyone("ok"),
 };
 
-/** Mutations that change only the caller's own, unshared state and are deliberately not audited. */
-const personalUnaudited = ["notifications.markRead", "notifications.markAllRead"];
+/** Mutations deliberately not audited, each with the reason. */
+const unaudited: Record<string, string> = {
+  "notifications.markRead": "changes only the caller's own, unshared state",
+  "notifications.markAllRead": "changes only the caller's own, unshared state",
+  // A dry run (a mutation only because it takes a deploy form): renders the diff, changes and records nothing.
+  // It still reads the environment's repository, so it takes the deploy permission: see `guardedUnaudited`.
+  "deployments.preview": "dry run, changes nothing",
+};
+
+/** Unaudited mutations that are still permission-checked: outcomes as in `expected`, but no audit entry ever. */
+const guardedUnaudited: Record<string, Record<Role, Outcome>> = {
+  "deployments.preview": environmentDeployers,
+};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -137,9 +183,23 @@ let boss: TestUser;
 let targets: Record<"promote" | "remove" | "teamAdd" | "teamPromote" | "teamRemove" | "projectAdd", TestUser>;
 let projectTargets: Record<"change" | "remove", TestUser>;
 let guest: TestUser;
+let bossSession: Session;
+const worlds = new Map<Role, World>();
+const TOKEN = "perm-matrix-token-5f0c2a";
+let git: GitServer;
+let github: FakeGitHub;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  git = await startGitServer({ token: TOKEN });
+  github = await startFakeGitHub({
+    users: [{ token: TOKEN, login: "bot" }],
+    orgs: [{ login: "acme", admins: ["bot"] }],
+    cloneUrl: (fullName) => `${git.url}/${fullName}.git`,
+    onCreateRepository: async (fullName) => {
+      await git.createRepo(fullName);
+    },
+  });
+  server = await startTestServer({ JUANIE_ALLOW_LOCAL_REPOSITORIES: "true" });
   back = openBackdoor(server);
   const first = new Session(server.url);
   const me = await first.api.auth.setup.mutate({
@@ -163,11 +223,22 @@ beforeAll(async () => {
     change: await createUser(back, "t-project-change"),
     remove: await createUser(back, "t-project-remove"),
   };
+  bossSession = await signIn(server, boss);
+  // Every role's world at once (each has its own organization, project and repositories): much faster.
+  await Promise.all(
+    roles.map(async (role, i) => {
+      const tag = `r${i}`;
+      const user = role === "platform admin" ? root : await createUser(back, `user-${tag}`);
+      worlds.set(role, await buildWorld(role, user, tag));
+    }),
+  );
 });
 
 afterAll(async () => {
   await back?.close();
   await server?.close();
+  await github?.close();
+  await git?.close();
 });
 
 interface World {
@@ -183,6 +254,120 @@ interface World {
   pendingInvitation: string;
   guestInvitation: { id: string; token: string };
   signup: { email: string; token: string };
+  gitops: GitopsFixtures;
+}
+
+interface GitopsFixtures {
+  /** Connected, with the layout; environments "dev" and "prod" deploy from it. */
+  repo: string;
+  /** Connected, empty, used by no environment: to initialise, re-credential and disconnect. */
+  spare: string;
+  /** On the Git server, not connected yet. */
+  freshUrl: string;
+  dev: string;
+  prod: string;
+  editMe: string;
+  doomed: string;
+  /** Awaiting approval, requested by someone else. */
+  toApprove: string;
+  toReject: string;
+  /** Awaiting approval, requested by the world's user. */
+  toCancel: string;
+  /** A committed deployment of "dev" that is not what "dev" runs now. */
+  rollbackTarget: string;
+  /** A manual deployment, pending. */
+  manual: string;
+}
+
+/** Repositories, environments and deployments of a world, made by its organization admin (boss) through the API. */
+async function buildGitops(projectId: string, user: TestUser, tag: string): Promise<GitopsFixtures> {
+  const b = bossSession.api;
+  const connect = async (name: string) =>
+    b.repositories.connect.mutate({
+      projectId,
+      provider: "git",
+      url: await git.createRepo(name),
+      credential: { type: "token", token: TOKEN },
+      registerWebhook: false,
+    });
+  const [repo, spare, freshUrl] = await Promise.all([
+    connect(`${tag}/app`),
+    connect(`${tag}/spare`),
+    git.createRepo(`${tag}/fresh`),
+  ]);
+  const { commitSha } = await b.repositories.initializeLayout.mutate({
+    repositoryId: repo.id,
+    image: "ghcr.io/acme/app:1.0.0",
+    port: 8080,
+  });
+  const gitops = (branch: string, overlay: string) => ({
+    enabled: true,
+    repositoryId: repo.id,
+    branch,
+    path: `k8s/overlays/${overlay}`,
+    syncInterval: "10m",
+    autoSync: true,
+  });
+  const off = { enabled: false, repositoryId: null, branch: null, path: null, syncInterval: "5m", autoSync: false };
+  const env = (name: string, g: typeof off | ReturnType<typeof gitops>, approval = false) =>
+    b.environments.create.mutate({
+      projectId,
+      name,
+      type: approval ? "production" : "development",
+      approvalRequired: approval,
+      minApprovals: 1,
+      gitops: g,
+    });
+  const [dev, prod, editMe, doomed] = await Promise.all([
+    env("dev", gitops("dev", "development")),
+    env("prod", gitops("main", "production"), true),
+    env("edit-me", off),
+    env("doomed", off),
+  ]);
+  // "dev" ran the layout's first commit (recorded as seen from Git), then a UI deployment changed it.
+  const [first] = await back.handle.db
+    .insert(deployments)
+    .values({
+      projectId,
+      environmentId: dev.id,
+      repositoryId: repo.id,
+      method: "gitops-git",
+      status: "committed",
+      branch: "main",
+      path: "k8s/overlays/development",
+      commitSha,
+      commitMessage: "initial layout",
+    })
+    .returning();
+  const request = (replicas: number) =>
+    b.deployments.request.mutate({ environmentId: prod.id, spec: { replicas } }).then((d) => d.id);
+  const [changed, toApprove, toReject, toCancel, manual] = await Promise.all([
+    b.deployments.request.mutate({ environmentId: dev.id, spec: { replicas: 3 } }),
+    request(4),
+    request(5),
+    request(6),
+    b.deployments.createManual.mutate({ environmentId: dev.id, version: "0.9.0" }),
+  ]);
+  await back.handle.db.update(deployments).set({ requestedById: user.id }).where(eq(deployments.id, toCancel));
+  const committed = await waitFor(
+    () => b.deployments.get.query({ deploymentId: changed.id }),
+    (d) => d.status === "committed" || d.status === "failed",
+  );
+  expect(committed.status).toBe("committed");
+  return {
+    repo: repo.id,
+    spare: spare.id,
+    freshUrl,
+    dev: dev.id,
+    prod: prod.id,
+    editMe: editMe.id,
+    doomed: doomed.id,
+    toApprove,
+    toReject,
+    toCancel,
+    rollbackTarget: first!.id,
+    manual: manual.id,
+  };
 }
 
 const tokenOf = (acceptUrl: string) => acceptUrl.split("/invitations/")[1]!;
@@ -255,9 +440,12 @@ async function buildWorld(role: Role, user: TestUser, tag: string): Promise<Worl
   );
   expect(status).toBe("active");
 
+  const gitops = await buildGitops(project.id, user, tag);
+
   return {
     tag,
     user,
+    gitops,
     session: await signIn(server, user),
     org: { id: org.id, slug: org.slug },
     team: core,
@@ -324,6 +512,67 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
   "projects.grantTeam": (s, w) =>
     s.api.projects.grantTeam.mutate({ projectId: w.project, teamId: w.grantedLater, role: "developer" }),
   "projects.revokeTeam": (s, w) => s.api.projects.revokeTeam.mutate({ projectId: w.project, teamId: w.alreadyGranted }),
+  "repositories.connect": (s, w) =>
+    s.api.repositories.connect.mutate({
+      projectId: w.project,
+      provider: "git",
+      url: w.gitops.freshUrl,
+      credential: { type: "token", token: TOKEN },
+      registerWebhook: false,
+    }),
+  "repositories.create": (s, w) =>
+    s.api.repositories.create.mutate({
+      projectId: w.project,
+      provider: "github",
+      apiUrl: github.apiUrl,
+      token: TOKEN,
+      namespace: "acme",
+      name: `created-${w.tag}`,
+      private: true,
+      image: "ghcr.io/acme/app:1.0.0",
+      port: 8080,
+    }),
+  "repositories.initializeLayout": (s, w) =>
+    s.api.repositories.initializeLayout.mutate({ repositoryId: w.gitops.spare, image: "ghcr.io/acme/app:2", port: 80 }),
+  "repositories.updateCredential": (s, w) =>
+    s.api.repositories.updateCredential.mutate({
+      repositoryId: w.gitops.spare,
+      credential: { type: "token", token: TOKEN },
+    }),
+  "repositories.disconnect": (s, w) => s.api.repositories.disconnect.mutate({ repositoryId: w.gitops.spare }),
+  "environments.create": (s, w) =>
+    s.api.environments.create.mutate({
+      projectId: w.project,
+      name: "qa",
+      type: "testing",
+      gitops: { enabled: false, repositoryId: null, branch: null, path: null, syncInterval: "5m", autoSync: false },
+    }),
+  "environments.createSuggested": (s, w) =>
+    s.api.environments.createSuggested.mutate({ projectId: w.project, repositoryId: w.gitops.repo }),
+  "environments.update": (s, w) =>
+    s.api.environments.update.mutate({
+      environmentId: w.gitops.editMe,
+      name: "edited",
+      type: "staging",
+      gitops: { enabled: false, repositoryId: null, branch: null, path: null, syncInterval: "1h", autoSync: false },
+    }),
+  "environments.setGrants": (s, w) =>
+    s.api.environments.setGrants.mutate({
+      environmentId: w.gitops.editMe,
+      grants: [{ subjectType: "user", subjectId: projectTargets.change.id, permission: "deploy" }],
+    }),
+  "environments.delete": (s, w) => s.api.environments.delete.mutate({ environmentId: w.gitops.doomed }),
+  "deployments.request": (s, w) =>
+    s.api.deployments.request.mutate({ environmentId: w.gitops.dev, spec: { replicas: 5 }, message: w.tag }),
+  "deployments.approve": (s, w) => s.api.deployments.approve.mutate({ deploymentId: w.gitops.toApprove }),
+  "deployments.reject": (s, w) =>
+    s.api.deployments.reject.mutate({ deploymentId: w.gitops.toReject, comment: "not today" }),
+  "deployments.cancel": (s, w) => s.api.deployments.cancel.mutate({ deploymentId: w.gitops.toCancel }),
+  "deployments.rollback": (s, w) => s.api.deployments.rollback.mutate({ deploymentId: w.gitops.rollbackTarget }),
+  "deployments.createManual": (s, w) =>
+    s.api.deployments.createManual.mutate({ environmentId: w.gitops.dev, version: "1.0.0", strategy: "rolling" }),
+  "deployments.reportManual": (s, w) =>
+    s.api.deployments.reportManual.mutate({ deploymentId: w.gitops.manual, event: "start" }),
   "projects.archive": (s, w) => s.api.projects.archive.mutate({ projectId: w.project }),
   "projects.restore": (s, w) => s.api.projects.restore.mutate({ projectId: w.project }),
   "teams.delete": (s, w) => s.api.teams.delete.mutate({ teamId: w.doomedTeam }),
@@ -335,6 +584,12 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
     await other.api.auth.signOut.mutate();
     expect(await other.api.auth.me.query()).toBeNull();
   },
+};
+
+/** How to call the permission-checked unaudited mutations. */
+const guardedCalls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
+  "deployments.preview": (s, w) =>
+    s.api.deployments.preview.mutate({ environmentId: w.gitops.dev, spec: { image: "ghcr.io/acme/app:7.0.0" } }),
 };
 
 interface ProcedureDef {
@@ -354,13 +609,15 @@ describe("every mutation is accounted for", () => {
     expect(procedures.some((p) => p.type === "query")).toBe(true);
   });
 
-  it("names the audited action it performs, or is a personal, unaudited one", () => {
-    const unexplained = mutations.filter((m) => !m.action && !personalUnaudited.includes(m.path)).map((m) => m.path);
+  it("names the audited action it performs, or is allowlisted as unaudited with a reason", () => {
+    const unexplained = mutations.filter((m) => !m.action && !(m.path in unaudited)).map((m) => m.path);
     expect(unexplained, "mutations without meta.action and not allowlisted").toEqual([]);
-    for (const path of personalUnaudited) {
+    for (const path of Object.keys(unaudited)) {
       expect(actionOf(path), `${path} is allowlisted as unaudited`).toBeUndefined();
       expect(mutations.map((m) => m.path)).toContain(path);
     }
+    for (const path of Object.keys(guardedUnaudited)) expect(unaudited).toHaveProperty([path]);
+    expect(Object.keys(guardedCalls).sort()).toEqual(Object.keys(guardedUnaudited).sort());
   });
 
   it("has a row in the permission table and a way to be called", () => {
@@ -379,10 +636,31 @@ describe("every mutation is accounted for", () => {
 
 describe.each(roles.map((role, i) => ({ role, tag: `r${i}` })))("as $role", ({ role, tag }) => {
   let world: World;
-  beforeAll(async () => {
-    const user = role === "platform admin" ? root : await createUser(back, `user-${tag}`);
-    world = await buildWorld(role, user, tag);
+  beforeAll(() => {
+    world = worlds.get(role)!;
   });
+
+  it.each(Object.entries(guardedUnaudited).map(([path, byRole]) => ({ path, want: byRole[role] })))(
+    "$path → $want, and is never audited",
+    async ({ path, want }) => {
+      const before = await lastAuditId(back);
+      const refs = () => git.git(`${tag}/app`, ["for-each-ref", "--format=%(refname) %(objectname)"]);
+      const heads = await refs();
+      const call = guardedCalls[path]!(world.session, world);
+      if (want === "ok") {
+        await call;
+      } else {
+        const err = await failure(call);
+        const [status, ...words] = want.split(" ");
+        expect(err.httpStatus).toBe(Number(status));
+        if (status === "403") expect(err.juanie).toMatchObject({ code: "FORBIDDEN", requiredRole: words.join(" ") });
+        else expect(err.juanie.code).toBe("NOT_FOUND");
+      }
+      expect(await refs()).toBe(heads); // a dry run: nothing pushed
+      // Commit jobs of earlier calls may write their own entries meanwhile: none may be the caller's.
+      expect((await auditSince(back, before)).filter((e) => e.actorId === world.user.id)).toEqual([]);
+    },
+  );
 
   it.each(Object.entries(expected).map(([path, byRole]) => ({ path, want: byRole[role] })))(
     "$path → $want",
@@ -429,6 +707,50 @@ describe.each(roles.map((role, i) => ({ role, tag: `r${i}` })))("as $role", ({ r
 });
 
 describe("roles cannot be stretched", () => {
+  it("the requester can neither approve nor reject their own deployment, not even as organization admin", async () => {
+    // In the outsider's world nothing was approved: boss's requests still wait.
+    const w = worlds.get("non-member")!;
+    const before = await lastAuditId(back);
+    const approve = await failure(bossSession.api.deployments.approve.mutate({ deploymentId: w.gitops.toApprove }));
+    expect(approve.juanie).toMatchObject({ code: "FORBIDDEN", requiredRole: "another eligible approver" });
+    const reject = await failure(
+      bossSession.api.deployments.reject.mutate({ deploymentId: w.gitops.toReject, comment: "mine" }),
+    );
+    expect(reject.juanie).toMatchObject({ code: "FORBIDDEN", requiredRole: "another eligible approver" });
+    // A developer may deploy, approve and cancel their own, but not cancel someone else's.
+    const developer = await signIn(server, projectTargets.change);
+    const cancel = await failure(developer.api.deployments.cancel.mutate({ deploymentId: w.gitops.toApprove }));
+    expect(cancel.juanie).toMatchObject({ code: "FORBIDDEN", requiredRole: "environment admin permission" });
+    // (Commit jobs of other worlds, whose organizations were deleted meanwhile, may log as the system.)
+    const entries = (await auditSince(back, before)).filter((e) => e.action.startsWith("deployment.") && e.actorId);
+    expect(entries.map((e) => [e.action, e.result, e.actorId])).toEqual([
+      ["deployment.approve", "denied", boss.id],
+      ["deployment.reject", "denied", boss.id],
+      ["deployment.cancel", "denied", projectTargets.change.id],
+    ]);
+    const d = await bossSession.api.deployments.get.query({ deploymentId: w.gitops.toApprove });
+    expect(d).toMatchObject({ status: "awaiting_approval", approvals: [], canApprove: false });
+  });
+
+  it("explicit grants lock an environment down: only granted users deploy, a granted viewer too", async () => {
+    const w = worlds.get("non-member")!;
+    const developer = await signIn(server, projectTargets.change);
+    const viewer = await signIn(server, projectTargets.remove);
+    const manual = (s: Session) => s.api.deployments.createManual.mutate({ environmentId: w.gitops.dev, version: "9" });
+    expect((await failure(manual(viewer))).juanie.requiredRole).toBe("environment deploy permission");
+    await manual(developer);
+    await bossSession.api.environments.setGrants.mutate({
+      environmentId: w.gitops.dev,
+      grants: [{ subjectType: "user", subjectId: projectTargets.remove.id, permission: "deploy" }],
+    });
+    await manual(viewer);
+    const denied = await failure(manual(developer));
+    expect(denied.juanie).toMatchObject({ code: "FORBIDDEN", requiredRole: "environment deploy permission" });
+    expect(denied.message).toContain("you have environment read permission");
+    const envs = await developer.api.environments.list.query({ projectId: w.project });
+    expect(envs.find((e) => e.id === w.gitops.dev)?.myPermission).toBe("read");
+  });
+
   it("an organization member who is removed loses access to the organization's projects", async () => {
     const org = await createOrganization(back.deps, actorFor(boss), { name: "Leavers", slug: "leavers" });
     const leaver = await createUser(back, "leaver");

@@ -1,9 +1,12 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
+import { deploymentsRouter } from "./routers/deployments.ts";
+import { environmentsRouter } from "./routers/environments.ts";
 import { invitationsRouter } from "./routers/invitations.ts";
 import { notificationsRouter } from "./routers/notifications.ts";
 import { orgsRouter } from "./routers/orgs.ts";
 import { projectsRouter } from "./routers/projects.ts";
+import { repositoriesRouter } from "./routers/repositories.ts";
 import { teamsRouter } from "./routers/teams.ts";
 import { usersRouter } from "./routers/users.ts";
 import { router } from "./trpc.ts";
@@ -15,6 +18,9 @@ export const appRouter = router({
   invitations: invitationsRouter,
   teams: teamsRouter,
   projects: projectsRouter,
+  repositories: repositoriesRouter,
+  environments: environmentsRouter,
+  deployments: deploymentsRouter,
   audit: auditRouter,
   notifications: notificationsRouter,
 });

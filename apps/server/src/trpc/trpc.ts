@@ -1,5 +1,5 @@
 import type { ErrorDetails } from "@juanie/contracts";
-import { type Actor, type Deps, DomainError, ForbiddenError, type RequestOrigin } from "@juanie/domain";
+import { type Actor, DomainError, ForbiddenError, type GitOpsDeps, type RequestOrigin } from "@juanie/domain";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
@@ -13,7 +13,7 @@ export interface SessionUser {
 
 /** Built per request by the Fastify adapter (see app.ts). */
 export interface Context {
-  deps: Deps;
+  deps: GitOpsDeps;
   realtime: Realtime;
   user: SessionUser | null;
   sessionToken: string | null;

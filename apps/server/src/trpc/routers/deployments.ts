@@ -1,0 +1,97 @@
+import * as c from "@juanie/contracts";
+import {
+  approveDeployment,
+  cancelDeployment,
+  createManualDeployment,
+  getDeployableValues,
+  getDeployment,
+  listDeployments,
+  previewDeployment,
+  rejectDeployment,
+  reportManualDeployment,
+  requestDeployment,
+  rollbackDeployment,
+} from "@juanie/domain";
+import { deploySpecSchema } from "@juanie/manifests";
+import { z } from "zod";
+import { authedProcedure, router } from "../trpc.ts";
+
+const deployInput = z.object({
+  environmentId: c.uuidSchema,
+  spec: deploySpecSchema,
+  message: z.string().trim().max(5000, { message: "must be at most 5000 characters" }).optional(),
+});
+
+const preview = z.object({
+  baseSha: z.string(),
+  branch: z.string(),
+  path: z.string(),
+  diff: z.string(),
+  changedFiles: z.array(z.string()),
+  files: z.record(z.string(), z.string().nullable()),
+  fields: z.array(c.fieldChange),
+  commitMessage: z.string(),
+  approvalRequired: z.boolean(),
+});
+
+export const deploymentsRouter = router({
+  list: authedProcedure
+    .input(c.listDeploymentsInput)
+    .output(c.deploymentsPage)
+    .query(({ ctx, input }) => listDeployments(ctx.deps, ctx.actor, input)),
+  get: authedProcedure
+    .input(c.deploymentRef)
+    .output(c.deploymentDetail)
+    .query(({ ctx, input }) => getDeployment(ctx.deps, ctx.actor, input.deploymentId)),
+  deployableValues: authedProcedure
+    .input(c.environmentRef)
+    .output(
+      z.object({
+        branch: z.string(),
+        branchExists: z.boolean(),
+        head: z.string(),
+        values: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .query(({ ctx, input }) => getDeployableValues(ctx.deps, ctx.actor, input.environmentId)),
+  /** Dry run: the exact YAML and diff the commit would contain. Changes nothing. */
+  preview: authedProcedure
+    .input(deployInput)
+    .output(preview)
+    .mutation(({ ctx, input }) => previewDeployment(ctx.deps, ctx.actor, input)),
+  request: authedProcedure
+    .meta({ action: "deployment.request" })
+    .input(deployInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => requestDeployment(ctx.deps, ctx.actor, input)),
+  approve: authedProcedure
+    .meta({ action: "deployment.approve" })
+    .input(c.approvalInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => approveDeployment(ctx.deps, ctx.actor, input)),
+  reject: authedProcedure
+    .meta({ action: "deployment.reject" })
+    .input(c.rejectionInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => rejectDeployment(ctx.deps, ctx.actor, input)),
+  cancel: authedProcedure
+    .meta({ action: "deployment.cancel" })
+    .input(c.deploymentRef)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => cancelDeployment(ctx.deps, ctx.actor, input.deploymentId)),
+  rollback: authedProcedure
+    .meta({ action: "deployment.rollback" })
+    .input(c.rollbackInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => rollbackDeployment(ctx.deps, ctx.actor, input)),
+  createManual: authedProcedure
+    .meta({ action: "deployment.manual" })
+    .input(c.manualDeploymentInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => createManualDeployment(ctx.deps, ctx.actor, input)),
+  reportManual: authedProcedure
+    .meta({ action: "deployment.manual_status" })
+    .input(c.manualStatusInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => reportManualDeployment(ctx.deps, ctx.actor, input)),
+});

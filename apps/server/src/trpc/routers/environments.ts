@@ -1,0 +1,46 @@
+import * as c from "@juanie/contracts";
+import {
+  createEnvironment,
+  createSuggestedEnvironments,
+  deleteEnvironment,
+  listEnvironments,
+  setEnvironmentGrants,
+  updateEnvironment,
+} from "@juanie/domain";
+import { z } from "zod";
+import { authedProcedure, router } from "../trpc.ts";
+
+export const environmentsRouter = router({
+  list: authedProcedure
+    .input(c.projectRef)
+    .output(z.array(c.environment))
+    .query(({ ctx, input }) => listEnvironments(ctx.deps, ctx.actor, input.projectId)),
+  create: authedProcedure
+    .meta({ action: "environment.create" })
+    .input(c.createEnvironmentInput)
+    .output(c.environment)
+    .mutation(({ ctx, input }) => createEnvironment(ctx.deps, ctx.actor, input)),
+  createSuggested: authedProcedure
+    .meta({ action: "environment.create" })
+    .input(c.projectRef.extend({ repositoryId: c.uuidSchema.nullable() }))
+    .output(z.array(c.environment))
+    .mutation(({ ctx, input }) => createSuggestedEnvironments(ctx.deps, ctx.actor, input)),
+  update: authedProcedure
+    .meta({ action: "environment.update" })
+    .input(c.updateEnvironmentInput)
+    .output(c.environment)
+    .mutation(({ ctx, input }) => updateEnvironment(ctx.deps, ctx.actor, input)),
+  setGrants: authedProcedure
+    .meta({ action: "environment.set_permissions" })
+    .input(c.setEnvironmentGrantsInput)
+    .output(c.environment)
+    .mutation(({ ctx, input }) => setEnvironmentGrants(ctx.deps, ctx.actor, input)),
+  delete: authedProcedure
+    .meta({ action: "environment.delete" })
+    .input(c.environmentRef)
+    .output(c.okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await deleteEnvironment(ctx.deps, ctx.actor, input.environmentId);
+      return { ok: true as const };
+    }),
+});
