@@ -48,9 +48,31 @@ export const router = createRouter({
       props: true,
       children: [
         { path: "", name: "project-overview", component: () => import("./projects/ProjectOverviewTab.vue") },
+        {
+          path: "repository",
+          name: "project-repository",
+          component: () => import("./repositories/ProjectRepositoryTab.vue"),
+        },
+        {
+          path: "environments",
+          name: "project-environments",
+          component: () => import("./environments/ProjectEnvironmentsTab.vue"),
+        },
+        {
+          path: "deployments",
+          name: "project-deployments",
+          component: () => import("./deployments/ProjectDeploymentsTab.vue"),
+        },
         { path: "members", name: "project-members", component: () => import("./projects/ProjectMembersTab.vue") },
         { path: "settings", name: "project-settings", component: () => import("./projects/ProjectSettingsTab.vue") },
       ],
+    },
+    { path: "/deployments", name: "deployments", component: () => import("./deployments/DeploymentsPage.vue") },
+    {
+      path: "/deployments/:deploymentId",
+      name: "deployment",
+      component: () => import("./deployments/DeploymentPage.vue"),
+      props: true,
     },
     { path: "/audit", name: "audit", component: () => import("./audit/AuditLogPage.vue") },
     { path: "/notifications", name: "notifications", component: () => import("./notifications/NotificationsPage.vue") },

@@ -60,6 +60,16 @@ describe("useAction", () => {
     expect(action.errors.field("slug")).toEqual([]);
   });
 
+  it("names nested fields with dots, like the server", async () => {
+    const schema = {
+      safeParse: () =>
+        ({ success: false, error: { issues: [{ path: ["gitops", "branch"], message: "is required" }] } }) as const,
+    };
+    const { action } = setup(async () => "saved", { schema, fields: ["gitops.branch"] });
+    expect(await action.run({})).toBeUndefined();
+    expect(action.errors.field("gitops.branch")).toEqual(["is required"]);
+  });
+
   it("refreshes the affected queries after success", async () => {
     const { action, queryClient } = setup(async () => "ok", { invalidate: [["orgs.list"]] });
     const invalidate = vi.spyOn(queryClient, "invalidateQueries");

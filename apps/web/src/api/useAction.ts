@@ -1,5 +1,5 @@
 import { type QueryKey, useMutation, useQueryClient } from "@tanstack/vue-query";
-import { reactive, readonly, ref } from "vue";
+import { type MaybeRefOrGetter, reactive, readonly, ref } from "vue";
 import { useFormErrors } from "./useFormErrors.ts";
 
 /** Structural view of a zod schema, so the web app needs no direct zod import. */
@@ -13,7 +13,7 @@ interface Validator {
 
 export interface ActionOptions<TVars, TData> {
   /** Field names the form shows errors under; other errors go to the general alert. */
-  fields?: readonly string[];
+  fields?: MaybeRefOrGetter<readonly string[]>;
   /** Checked before the request; the server validates again. */
   schema?: Validator;
   /** Query keys (prefixes) to refetch after success. */
@@ -53,7 +53,8 @@ export function useAction<TVars, TData>(
       if (!parsed.success) {
         const fieldErrors: Record<string, string[]> = {};
         for (const issue of parsed.error.issues) {
-          const name = String(issue.path[0] ?? "");
+          // Dotted like the server's field errors: `gitops.branch`, `credential.token`.
+          const name = issue.path.map(String).join(".");
           fieldErrors[name] = [...(fieldErrors[name] ?? []), issue.message];
         }
         errors.setFieldErrors(fieldErrors);

@@ -1,6 +1,7 @@
 import type { ErrorDetails } from "@juanie/contracts";
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
+import { ref } from "vue";
 import { toApiError } from "./apiError.ts";
 import { useFormErrors } from "./useFormErrors.ts";
 
@@ -67,6 +68,17 @@ describe("useFormErrors", () => {
     errors.set(serverError("The invitation was already accepted", { code: "CONFLICT" }, "CONFLICT"));
     expect(errors.general).toMatchObject({ code: "CONFLICT", message: "The invitation was already accepted" });
     errors.clear();
+    expect(errors.general).toBeNull();
+  });
+
+  it("follows a form whose fields grow, such as rows of environment variables", () => {
+    const rows = ref(1);
+    const errors = useFormErrors(() => Array.from({ length: rows.value }, (_, i) => `spec.env.${i}.name`));
+    errors.setFieldErrors({ "spec.env.1.name": ["must be unique"] });
+    expect(errors.field("spec.env.1.name")).toEqual([]);
+    expect(errors.general).not.toBeNull();
+    rows.value = 2;
+    expect(errors.field("spec.env.1.name")).toEqual(["must be unique"]);
     expect(errors.general).toBeNull();
   });
 });

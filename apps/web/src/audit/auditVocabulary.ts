@@ -33,6 +33,32 @@ export const auditActions = [
   "project.member.remove",
   "project.team.grant",
   "project.team.revoke",
+  "repository.connect",
+  "repository.disconnect",
+  "repository.update_credential",
+  "repository.initialize",
+  "environment.create",
+  "environment.update",
+  "environment.delete",
+  "environment.set_permissions",
+  "deployment.request",
+  "deployment.approve",
+  "deployment.reject",
+  "deployment.cancel",
+  "deployment.commit",
+  "deployment.rollback",
+  "deployment.manual",
+  "deployment.manual_status",
 ] as const;
 
-export const auditResourceTypes = ["user", "session", "organization", "invitation", "team", "project"] as const;
+export const auditResourceTypes = [
+  "user",
+  "session",
+  "organization",
+  "invitation",
+  "team",
+  "project",
+  "repository",
+  "environment",
+  "deployment",
+] as const;

@@ -2,12 +2,16 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  deploymentMethods,
+  deploymentStatusValues,
+  environmentTypes,
   invitationStatusSchema,
   oauthProviders,
   orgRoles,
   projectRoles,
   projectStatuses,
   projectVisibilities,
+  repositoryProviders,
   teamRoles,
 } from "@juanie/contracts";
 import { describe, expect, it } from "vitest";
@@ -15,7 +19,11 @@ import { createI18n } from "vue-i18n";
 import { uiErrorCodes } from "../api/apiError.ts";
 import { auditActions, auditResourceTypes } from "../audit/auditVocabulary.ts";
 import { oauthErrorCodes } from "../auth/oauth.ts";
+import { changeFields, probeTypes } from "../deployments/deployForm.ts";
+import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
+import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
 import { notificationKinds } from "../notifications/notificationKinds.ts";
+import { credentialTypes } from "../repositories/credentialForm.ts";
 import { en } from "./en.ts";
 import { locales } from "./locales.ts";
 import { zhCN } from "./zh-CN.ts";
@@ -74,6 +82,29 @@ const vocabularyKeys = [
   ...projectVisibilities.flatMap((v) => [`projects.visibilities.${v}`, `projects.visibilityHints.${v}`]),
   ...invitationStatusSchema.options.filter((s) => s !== "pending").map((s) => `invitation.closed.${s}`),
   ...locales.map((locale) => `localeNames.${locale}`),
+  ...repositoryProviders.map((provider) => `repositories.providers.${provider}`),
+  ...credentialTypes.map((type) => `repositories.credential.types.${type}`),
+  ...repositoryProviders.map((provider) => `repositories.credential.tokenHints.${provider}`),
+  ...(["github", "gitlab"] as const).flatMap((provider) => [
+    `repositories.connect.apiUrlHints.${provider}`,
+    `repositories.create.tokenHints.${provider}`,
+    `repositories.create.namespace.${provider}`,
+  ]),
+  ...environmentTypes.map((type) => `environments.types.${type}`),
+  ...cloudProviders.map((provider) => `environments.cloudProviders.${provider}`),
+  ...environmentPermissions.flatMap((p) => [`environments.permissions.${p}`, `environments.permissionHints.${p}`]),
+  ...(["user", "team"] as const).map((type) => `environments.grants.subjectTypes.${type}`),
+  ...deploymentStatusValues.map((status) => `deployments.statuses.${status}`),
+  ...deploymentMethods.map((method) => `deployments.methods.${method}`),
+  ...deploymentStrategies.flatMap((s) => [`deployments.strategies.${s}`, `deployments.strategyHints.${s}`]),
+  ...manualEvents.map((event) => `deployments.manual.events.${event}`),
+  ...["seconds", "minutes", "hours"].map((unit) => `deployments.duration.${unit}`),
+  ...changeFields.map((field) => `deployments.form.changeFields.${field}`),
+  ...probeTypes.map((type) => `deployments.form.probes.types.${type}`),
+  ...["livenessProbe", "readinessProbe"].map((kind) => `deployments.form.probes.${kind}`),
+  ...["requests", "limits"].flatMap((g) => ["cpu", "memory"].map((n) => `deployments.form.resources.${g}.${n}`)),
+  ...["git", "flux", "kubernetes", "health"].map((step) => `deployments.progress.steps.${step}`),
+  ...["approved", "rejected"].map((decision) => `deployments.approvals.decisions.${decision}`),
 ];
 
 describe("i18n catalogs", () => {
@@ -98,7 +129,7 @@ describe("i18n catalogs", () => {
     }
   });
 
-  it("every error code, audit action, resource type, notification kind and role is translated", () => {
+  it("every error code, audit action, resource type, notification kind, role and GitOps vocabulary is translated", () => {
     for (const key of vocabularyKeys) {
       for (const locale of locales) expect(flat[locale].has(key), `${locale}: ${key}`).toBe(true);
     }

@@ -4,11 +4,14 @@ export const notificationKinds = [
   "org.role_changed",
   "team.added",
   "project.role_changed",
+  "deployment.approval_requested",
+  "deployment.rejected",
+  "deployment.failed",
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
-/** Which role vocabulary a kind's `data.role` belongs to. */
-export const notificationRoleScope: Record<NotificationKind, "org" | "team" | "project"> = {
+/** Which role vocabulary a kind's `data.role` belongs to (kinds without a role have none). */
+export const notificationRoleScope: Partial<Record<NotificationKind, "org" | "team" | "project">> = {
   "invitation.received": "org",
   "org.role_changed": "org",
   "team.added": "team",

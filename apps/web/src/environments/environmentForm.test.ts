@@ -1,0 +1,72 @@
+import type { Environment } from "@juanie/contracts";
+import { describe, expect, it } from "vitest";
+import { applySuggestion, environmentInput, formFromEnvironment, newEnvironmentForm } from "./environmentForm.ts";
+
+const repositoryId = "5b0e8f62-3f55-4c4e-9a57-1c1d2d3e4f50";
+
+describe("the environment form", () => {
+  it("starts from the seeds' development settings, with GitOps on when there is a repository", () => {
+    const form = newEnvironmentForm(repositoryId);
+    expect(form.gitops).toEqual({
+      enabled: true,
+      repositoryId,
+      branch: "develop",
+      path: "k8s/overlays/development",
+      syncInterval: "1m",
+      autoSync: true,
+    });
+    expect(newEnvironmentForm(null).gitops.enabled).toBe(false);
+  });
+
+  it("switches to another type's suggestion, but keeps what the user typed", () => {
+    const form = newEnvironmentForm(repositoryId);
+    form.gitops.path = "deploy/prod";
+    form.type = "production";
+    applySuggestion(form, "production", "development");
+    expect(form.gitops).toMatchObject({ branch: "main", path: "deploy/prod", syncInterval: "10m", autoSync: false });
+    expect(form).toMatchObject({ approvalRequired: true, minApprovals: "2" });
+    applySuggestion(form, "testing", "production");
+    expect(form.gitops.branch).toBe("main");
+  });
+
+  it("sends empty optional fields as null", () => {
+    const form = newEnvironmentForm(null);
+    form.name = " staging ";
+    form.gitops.branch = "";
+    expect(environmentInput(form)).toMatchObject({
+      name: "staging",
+      cloudProvider: null,
+      region: null,
+      minApprovals: 1,
+      gitops: { repositoryId: null, branch: null },
+    });
+  });
+
+  it("reads an environment back into the form", () => {
+    const environment: Environment = {
+      id: "e1",
+      projectId: "p1",
+      name: "production",
+      type: "production",
+      cloudProvider: "aliyun",
+      region: "cn-hangzhou",
+      approvalRequired: true,
+      minApprovals: 2,
+      gitops: {
+        enabled: true,
+        repositoryId,
+        branch: "main",
+        path: "k8s/overlays/production",
+        syncInterval: "10m",
+        autoSync: false,
+      },
+      grants: [],
+      myPermission: "admin",
+      lastDeployment: null,
+      createdAt: "2025-01-01T00:00:00.000Z",
+    };
+    const form = formFromEnvironment(environment);
+    expect(form).toMatchObject({ cloudProvider: "aliyun", region: "cn-hangzhou", minApprovals: "2" });
+    expect(environmentInput(form).gitops).toEqual(environment.gitops);
+  });
+});
