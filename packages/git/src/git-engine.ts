@@ -25,6 +25,8 @@ export interface FileAccess {
   list(dir: string): Promise<string[]>;
   readAt(rev: string, path: string): Promise<string | null>;
   listAt(rev: string, dir: string): Promise<string[]>;
+  /** Every regular file under `dir` at `rev` (default: head), read in two git processes. */
+  readDir(dir: string, rev?: string): Promise<Record<string, string>>;
   /** The commit the edit is applied on. */
   head: string;
 }
@@ -475,7 +477,12 @@ class CachedRepo {
       const commit = rev === head ? head : await this.resolve(rev, { refresh: false });
       return this.listFiles(commit, normalizeDir(dir));
     };
-    return { head, read: (file) => readAt(head, file), list: (dir) => listAt(head, dir), readAt, listAt };
+    const readDir = async (dir: string, rev: string = head) => {
+      const commit = rev === head ? head : await this.resolve(rev, { refresh: false });
+      const files = await this.listFiles(commit, normalizeDir(dir));
+      return Object.fromEntries(await this.readMany(commit, files));
+    };
+    return { head, read: (file) => readAt(head, file), list: (dir) => listAt(head, dir), readAt, listAt, readDir };
   }
 
   /** Fetch, edit, build the new tree: everything of a commit short of the commit itself. */

@@ -96,11 +96,10 @@ async function insertDeployment(
 /** The YAML files of the environment's top-level directory (k8s/ …), where overlays find their bases. */
 async function manifestView(files: FileAccess, envPath: string, rev?: string): Promise<RepoFiles> {
   const top = envPath.split("/")[0] ?? "";
-  const list = rev ? await files.listAt(rev, top) : await files.list(top);
+  const all = await files.readDir(top, rev);
   const record: Record<string, string> = {};
-  for (const p of list.filter((f) => /\.ya?ml$|(^|\/)Kustomization$/i.test(f)).slice(0, 2000)) {
-    const content = rev ? await files.readAt(rev, p) : await files.read(p);
-    if (content !== null) record[p] = content;
+  for (const [p, content] of Object.entries(all)) {
+    if (/\.ya?ml$|(^|\/)Kustomization$/i.test(p)) record[p] = content;
   }
   return filesFromRecord(record);
 }
@@ -178,13 +177,10 @@ async function conflictBase(
 function restoreEdit(path: string, sha: string) {
   return async (files: FileAccess): Promise<FileChanges> => {
     const changes: FileChanges = {};
-    const now = await files.list(path);
-    const then = await files.listAt(sha, path);
-    for (const p of now) if (!then.includes(p)) changes[p] = null;
-    for (const p of then) {
-      const content = await files.readAt(sha, p);
-      if (content !== null && content !== (await files.read(p))) changes[p] = content;
-    }
+    const now = await files.readDir(path);
+    const then = await files.readDir(path, sha);
+    for (const p of Object.keys(now)) if (!(p in then)) changes[p] = null;
+    for (const [p, content] of Object.entries(then)) if (content !== now[p]) changes[p] = content;
     return changes;
   };
 }
