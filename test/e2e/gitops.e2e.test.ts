@@ -208,6 +208,10 @@ describe("GitOps journey in the browser", () => {
     }
     expect(await page.textContent(`${id("deployment-row")}[data-method="gitops-git"]`)).toContain("Dora Dev");
     await screenshot(page, "gitops-06-history");
+    // The global history names each deployment's project.
+    await page.click(id("nav-deployments"));
+    await page.waitForSelector(id("deployment-project"));
+    expect(await page.textContent(id("deployment-project"))).toContain("Web Shop");
 
     // Roll development back to the first deployment: a new commit restores its files.
     await page.goto(firstDeployment);

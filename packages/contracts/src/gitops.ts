@@ -239,6 +239,7 @@ export const conflictEntry = z.object({ field: z.string(), base: z.unknown(), th
 export const deploymentSummary = z.object({
   id: z.string(),
   projectId: z.string(),
+  project: z.object({ id: z.string(), name: z.string(), slug: z.string(), organizationSlug: z.string() }),
   environment: z.object({ id: z.string(), name: z.string(), type: environmentTypeSchema }),
   method: deploymentMethodSchema,
   status: deploymentStatusSchema,

@@ -5,6 +5,8 @@ import {
   deployments,
   type Executor,
   environments,
+  organizations,
+  projects,
   repositories,
   users,
 } from "@juanie/db";
@@ -715,6 +717,7 @@ const requester = alias(users, "requester");
 
 function summaryOf(r: {
   d: DeploymentRow;
+  project: DeploymentSummary["project"];
   env: EnvironmentRow;
   repo: RepositoryRow | null;
   requester: typeof users.$inferSelect | null;
@@ -723,6 +726,7 @@ function summaryOf(r: {
   return {
     id: r.d.id,
     projectId: r.d.projectId,
+    project: r.project,
     environment: { id: r.env.id, name: r.env.name, type: r.env.type },
     method: r.d.method,
     status,
@@ -741,9 +745,17 @@ function summaryOf(r: {
 
 function baseQuery(db: Executor) {
   return db
-    .select({ d: deployments, env: environments, repo: repositories, requester })
+    .select({
+      d: deployments,
+      env: environments,
+      repo: repositories,
+      requester,
+      project: { id: projects.id, name: projects.name, slug: projects.slug, organizationSlug: organizations.slug },
+    })
     .from(deployments)
     .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .innerJoin(projects, eq(projects.id, deployments.projectId))
+    .innerJoin(organizations, eq(organizations.id, projects.organizationId))
     .leftJoin(repositories, eq(repositories.id, deployments.repositoryId))
     .leftJoin(requester, eq(requester.id, deployments.requestedById));
 }
