@@ -5,7 +5,7 @@ import { GitError, isValidBranchName } from "@juanie/git";
 import { isSafeRepoPath } from "@juanie/manifests";
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
-import { diffFields } from "../audit/record.ts";
+import { diffFields, recordAudit } from "../audit/record.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError, isUniqueViolation } from "../shared/errors.ts";
@@ -148,6 +148,30 @@ export async function listEnvironments(deps: GitOpsDeps, actor: Actor, projectId
   return Promise.all(rows.map((r) => toEnvironment(deps.db, actor, r, s)));
 }
 
+/** Inserts one environment inside the caller's transaction (authorization done by the caller). */
+async function insertEnvironment(
+  deps: GitOpsDeps,
+  tx: Executor,
+  input: EnvironmentInput & { projectId: string },
+): Promise<EnvironmentRow> {
+  await validateGitops(tx, input.projectId, input.gitops);
+  const conflict = () =>
+    new ConflictError(`An environment named "${input.name}" already exists`, { name: ["is already taken"] });
+  const [taken] = await tx
+    .select({ id: environments.id })
+    .from(environments)
+    .where(and(eq(environments.projectId, input.projectId), eq(environments.name, input.name)));
+  if (taken) throw conflict();
+  const [env] = await tx
+    .insert(environments)
+    .values({ projectId: input.projectId, ...columns(input), lastSeenSha: await pushBaseline(deps, tx, input.gitops) })
+    .returning()
+    .catch((err: unknown) => {
+      throw isUniqueViolation(err) ? conflict() : err;
+    });
+  return env!;
+}
+
 export async function createEnvironment(
   deps: GitOpsDeps,
   actor: Actor,
@@ -155,28 +179,10 @@ export async function createEnvironment(
 ): Promise<Environment> {
   return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
     const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
-    await validateGitops(tx, input.projectId, input.gitops);
-    const conflict = () =>
-      new ConflictError(`An environment named "${input.name}" already exists`, { name: ["is already taken"] });
-    const [taken] = await tx
-      .select({ id: environments.id })
-      .from(environments)
-      .where(and(eq(environments.projectId, input.projectId), eq(environments.name, input.name)));
-    if (taken) throw conflict();
-    const [env] = await tx
-      .insert(environments)
-      .values({
-        projectId: input.projectId,
-        ...columns(input),
-        lastSeenSha: await pushBaseline(deps, tx, input.gitops),
-      })
-      .returning()
-      .catch((err: unknown) => {
-        throw isUniqueViolation(err) ? conflict() : err;
-      });
-    audit.resourceId = env!.id;
+    const env = await insertEnvironment(deps, tx, input);
+    audit.resourceId = env.id;
     audit.changes = { after: columns(input) };
-    return toEnvironment(tx, actor, env!, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
+    return toEnvironment(tx, actor, env, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
   });
 }
 
@@ -267,16 +273,17 @@ export async function setEnvironmentGrants(
   );
 }
 
-/** The seeds' development / staging / production trio, wired to a repository. */
+/** The seeds' development / staging / production trio, wired to a repository: all three or none. */
 export async function createSuggestedEnvironments(
   deps: GitOpsDeps,
   actor: Actor,
   input: { projectId: string; repositoryId: string | null },
 ): Promise<Environment[]> {
-  const created: Environment[] = [];
-  for (const s of suggestedEnvironments) {
-    created.push(
-      await createEnvironment(deps, actor, {
+  return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
+    const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
+    const rows: EnvironmentRow[] = [];
+    for (const s of suggestedEnvironments) {
+      const envInput: EnvironmentInput & { projectId: string } = {
         projectId: input.projectId,
         name: s.name,
         type: s.type,
@@ -292,8 +299,28 @@ export async function createSuggestedEnvironments(
           syncInterval: s.syncInterval,
           autoSync: s.autoSync,
         },
-      }),
-    );
-  }
-  return created;
+      };
+      const row = await insertEnvironment(deps, tx, envInput);
+      rows.push(row);
+      // One audit entry per environment, exactly as if each had been created on its own.
+      await recordAudit(tx, {
+        actorId: actor.user.id,
+        actorLabel: actor.user.username,
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+        action: "environment.create",
+        resourceType: "environment",
+        resourceId: row.id,
+        organizationId: audit.organizationId,
+        projectId: audit.projectId,
+        changes: { after: columns(envInput) },
+        result: "success",
+      });
+    }
+    audit.unchanged = true;
+    const s = { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null };
+    const created: Environment[] = [];
+    for (const r of rows) created.push(await toEnvironment(tx, actor, r, s));
+    return created;
+  });
 }
