@@ -27,6 +27,9 @@ const REQUESTS = 300;
 /** Per scenario; a scenario that runs out of time reports the requests it made. */
 const SCENARIO_BUDGET_MS = 60_000;
 const TARGET = { coldStartMs: 3_000, idleRssMb: 150, p95Ms: 20 };
+/** `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency). */
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+if (ONLY !== undefined && ONLY !== "deploy") throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy)`);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = path.join(root, "apps/server/dist/bin/main.js");
@@ -135,6 +138,13 @@ async function main() {
   const cookie = setCookie.split(";")[0]!;
   const org = (await mutation<Organization>(base, "orgs.create", { name: "Bench Org", slug: "bench-org" }, cookie))
     .data;
+  if (ONLY === "deploy") {
+    const deploy = await deployBench(base, cookie, org.id, (fn) => cleanups.push(fn));
+    await server.stop();
+    printTable(deployRows(deploy));
+    console.log(JSON.stringify({ bench: "juanie-deploy", postgres: databaseUrl ? "external" : "embedded", deploy }));
+    return;
+  }
   const seedStart = performance.now();
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();

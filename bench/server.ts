@@ -1,6 +1,6 @@
 // Starts, watches and stops the built server (`apps/server/dist/bin/main.js`) as a child process.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -103,6 +103,12 @@ export async function startServer(opts: ServerOptions, readyTimeoutMs: number): 
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
+  // BENCH_SERVER_LOG=file: everything the server prints, for looking into a slow run.
+  if (process.env.BENCH_SERVER_LOG) {
+    const file = createWriteStream(process.env.BENCH_SERVER_LOG, { flags: "a" });
+    proc.stdout?.pipe(file);
+    proc.stderr?.pipe(file);
+  }
 
   const stop = async () => {
     live.delete(stop);

@@ -688,7 +688,9 @@ describe("deploying from the UI", () => {
     // The commit holds exactly the previewed change: same files, same bytes, same diff.
     expect((await git.git("shop", ["diff", "--name-only", `${sha}^`, sha!])).trim()).toBe(DEV);
     expect(await show("shop", sha!, DEV)).toBe(previewed.files[DEV]);
-    expect(await git.git("shop", ["diff", "--no-color", "--no-renames", `${sha}^`, sha!])).toBe(previewed.diff);
+    // The same hunks as git's own diff (which adds `index` lines and function context to hunk headers).
+    const gitDiff = await git.git("shop", ["diff", "--no-color", "--no-renames", `${sha}^`, sha!]);
+    expect(gitDiff.replace(/^index .*\n/gm, "").replace(/^(@@ [^@]+ @@).*$/gm, "$1")).toBe(previewed.diff);
     const overlay = await show("shop", "develop", DEV);
     expect(overlay).toContain("# pinned by the platform team, ask #ops before changing\nimages:");
     expect(overlay).toContain("replicas: # scaled by the deploy form");

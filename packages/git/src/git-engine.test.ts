@@ -7,7 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitServer, startGitServer } from "../../../test/git-server.ts";
-import { type FileChanges, GitEngine } from "./git-engine.ts";
+import { composeMessage, type FileAccess, type FileChanges, GitEngine } from "./git-engine.ts";
 import { GitError, type GitRemote } from "./run-git.ts";
 
 const run = promisify(execFile);
@@ -68,6 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  engine.close();
   await server.close();
   await rm(cacheDir, { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
@@ -196,7 +197,7 @@ describe("commit", () => {
     const noops: FileChanges[] = [{}, { "a.yaml": "a: 1\n" }, { "missing.yaml": null }];
     for (const changes of noops) {
       const result = await engine.commit(remote(url), { branch: "main", message: "noop", edit: async () => changes });
-      expect(result).toEqual({ sha: null, parent: head, attempts: 1, changedFiles: [] });
+      expect(result).toMatchObject({ sha: null, parent: head, changedFiles: [], before: {}, after: {} });
     }
     expect(server.requests.slice(before).some((r) => r.path.endsWith("/git-receive-pack"))).toBe(false);
     expect((await server.git("commit-noop", ["rev-parse", "main"])).trim()).toBe(head);
@@ -382,7 +383,7 @@ describe("initialize", () => {
 });
 
 describe("preview", () => {
-  it("returns the unified diff and before/after without writing to the remote", async () => {
+  it("returns before/after of the changed files without writing to the remote", async () => {
     const url = await server.createRepo("preview", { withInitialCommit: true });
     await pushFromOtherClone("preview", { "app.yaml": "image: web:1\nreplicas: 2\n", "old.yaml": "x: 1\n" });
     const head = (await server.git("preview", ["rev-parse", "main"])).trim();
@@ -404,24 +405,10 @@ describe("preview", () => {
       "old.yaml": "x: 1\n",
     });
     expect(result.after).toEqual({ "app.yaml": "image: web:2\nreplicas: 2\n", "new.yaml": "y: 2\n", "old.yaml": null });
-    expect(result.diff).toContain("diff --git a/app.yaml b/app.yaml");
-    expect(result.diff).toContain(
-      "--- a/app.yaml\n+++ b/app.yaml\n@@ -1,2 +1,2 @@\n-image: web:1\n+image: web:2\n replicas: 2\n",
-    );
-    expect(result.diff).toContain("--- /dev/null\n+++ b/new.yaml\n@@ -0,0 +1 @@\n+y: 2\n");
-    expect(result.diff).toContain("deleted file mode 100644");
-    // The diff applies to the head with `git apply`.
-    const work = await mkdtemp(path.join(scratch, "apply-"));
-    await run("git", ["clone", "--quiet", path.join(server.root, "preview.git"), work]);
-    await writeFile(path.join(work, "change.patch"), result.diff);
-    await run("git", ["apply", "--index", "change.patch"], { cwd: work });
-    expect(await readFile(path.join(work, "app.yaml"), "utf8")).toBe("image: web:2\nreplicas: 2\n");
-
     expect(server.requests.slice(before).some((r) => r.path.endsWith("/git-receive-pack"))).toBe(false);
     expect(await server.git("preview", ["for-each-ref"])).toBe(refsBefore);
     expect(await engine.preview(remote(url), { branch: "main", edit: async () => ({}) })).toEqual({
       head,
-      diff: "",
       changedFiles: [],
       before: {},
       after: {},
@@ -564,5 +551,124 @@ describe("credentials", () => {
       "utf8",
     );
     expect(config).toContain(`url = ${url}\n`);
+  });
+});
+
+describe("commits built in this process", () => {
+  it("commits on the head it last saw without fetching, and still never overwrites a branch that moved", async () => {
+    const url = await server.createRepo("cached-head", { withInitialCommit: true });
+    const edit = (value: string) => async (files: FileAccess) => ({
+      "k8s/values.yaml": `${(await files.read("k8s/values.yaml")) ?? ""}${value}\n`,
+    });
+    await engine.commit(remote(url), { branch: "main", message: "one", edit: edit("one") });
+    const fetches = () => server.requests.filter((r) => r.path.endsWith("/git-upload-pack")).length;
+
+    // Nobody else pushed: one push, no fetch.
+    const before = fetches();
+    const second = await engine.commit(remote(url), { branch: "main", message: "two", edit: edit("two") });
+    expect(fetches()).toBe(before);
+    expect(second.attempts).toBe(1);
+    expect((await server.git("cached-head", ["rev-parse", "main"])).trim()).toBe(second.sha);
+
+    // A developer pushes between two platform commits: the lease push is refused, the new head fetched,
+    // the edit re-run on it; both changes are on the branch.
+    await pushFromOtherClone("cached-head", { "README.md": "by a developer\n" });
+    const third = await engine.commit(remote(url), { branch: "main", message: "three", edit: edit("three") });
+    expect(third.attempts).toBe(2);
+    expect(fetches()).toBeGreaterThan(before);
+    expect(await server.git("cached-head", ["show", "main:README.md"])).toBe("by a developer\n");
+    expect(await server.git("cached-head", ["show", "main:k8s/values.yaml"])).toBe("one\ntwo\nthree\n");
+    expect(third.before).toEqual({ "k8s/values.yaml": "one\ntwo\n" });
+    expect(third.after).toEqual({ "k8s/values.yaml": "one\ntwo\nthree\n" });
+
+    // A no-op judged on a stale cached head is judged again on the fetched head.
+    await pushFromOtherClone("cached-head", { "k8s/values.yaml": "reset\n" });
+    const noop = await engine.commit(remote(url), {
+      branch: "main",
+      message: "noop",
+      edit: async () => ({ "k8s/values.yaml": "one\ntwo\nthree\n" }),
+    });
+    expect(noop.sha).not.toBeNull();
+    expect(await server.git("cached-head", ["show", "main:k8s/values.yaml"])).toBe("one\ntwo\nthree\n");
+  });
+
+  it("writes trees git accepts (fsck --strict), in git's order, keeping modes and untouched entries", async () => {
+    const url = await server.createRepo("trees", { withInitialCommit: true });
+    const work = await mkdtemp(path.join(scratch, "trees-"));
+    const git = (args: string[]) =>
+      run("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", ...args], { cwd: work });
+    await git(["clone", "--quiet", path.join(server.root, "trees.git"), "."]);
+    await run("mkdir", ["-p", path.join(work, "k8s/base"), path.join(work, "k8s-x")]);
+    await writeFile(path.join(work, "k8s/base/app.yaml"), "a: 1\n");
+    await writeFile(path.join(work, "k8s-x/keep.yaml"), "x\n");
+    await writeFile(path.join(work, "run.sh"), "#!/bin/sh\n");
+    await run("chmod", ["+x", path.join(work, "run.sh")]);
+    await symlink("k8s/base/app.yaml", path.join(work, "link.yaml"));
+    await git(["add", "-A"]);
+    await git(["commit", "--quiet", "-m", "layout"]);
+    await git(["push", "--quiet", "origin", "HEAD:main"]);
+
+    // Names around "/": git orders "k8s-x" < "k8s.yaml" < "k8s" (a tree sorts as "k8s/").
+    const result = await engine.commit(remote(url), {
+      branch: "main",
+      message: "edit",
+      edit: async () => ({
+        "k8s.yaml": "top\n",
+        "k8s/base/app.yaml": "a: 2\n",
+        "k8s/overlays/dev/kustomization.yaml": "resources: []\n",
+        "run.sh": "#!/bin/sh\necho hi\n",
+      }),
+    });
+    expect(result.changedFiles).toEqual([
+      "k8s.yaml",
+      "k8s/base/app.yaml",
+      "k8s/overlays/dev/kustomization.yaml",
+      "run.sh",
+    ]);
+    await server.git("trees", ["fsck", "--strict", "--no-dangling"]);
+    const tree = await server.git("trees", ["ls-tree", "-r", "main"]);
+    expect(tree).toMatch(/^100755 blob \S+\trun\.sh$/m);
+    expect(tree).toMatch(/^120000 blob \S+\tlink\.yaml$/m);
+    expect(tree).toMatch(/\tk8s-x\/keep\.yaml$/m);
+    // The tree ids are the ones git computes for the same content.
+    await git(["pull", "--quiet", "origin", "main"]);
+    expect((await git(["write-tree"])).stdout.trim()).toBe(
+      (await server.git("trees", ["rev-parse", "main^{tree}"])).trim(),
+    );
+
+    // Deleting the last file of a directory removes the directory.
+    await engine.commit(remote(url), {
+      branch: "main",
+      message: "delete",
+      edit: async () => ({ "k8s/overlays/dev/kustomization.yaml": null }),
+    });
+    expect(await server.git("trees", ["ls-tree", "-r", "--name-only", "main"])).not.toMatch(/overlays/);
+    await server.git("trees", ["fsck", "--strict", "--no-dangling"]);
+  });
+
+  it("adds trailers the way git interpret-trailers does", async () => {
+    const trailers = { "Requested-by": "Ada <ada@example.com>", "Juanie-Deployment": "d-1" };
+    const messages = [
+      "chore(deploy): update image",
+      "chore(deploy): update image\n\nWith a body.",
+      "subject\n\nbody\n\nSigned-off-by: Someone <s@example.com>",
+      "Key: looks like a trailer but is the subject",
+      "subject\r\n\r\nbody with CRLF\r\n",
+    ];
+    for (const message of messages) {
+      const args = ["interpret-trailers", "--no-divider"];
+      for (const [key, value] of Object.entries(trailers)) args.push(`--trailer=${key}: ${value}`);
+      const child = execFile("git", args);
+      const out = new Promise<string>((resolve, reject) => {
+        let text = "";
+        child.stdout?.on("data", (chunk) => {
+          text += chunk;
+        });
+        child.on("close", () => resolve(text));
+        child.on("error", reject);
+      });
+      child.stdin?.end(`${message.replace(/\r\n?/g, "\n").trim()}\n`);
+      expect(composeMessage(message, trailers)).toBe(await out);
+    }
   });
 });

@@ -2,6 +2,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  commitTreeOf,
+  isTreeMode,
+  ObjectStore,
+  parseTreeObject,
+  serializeTree,
+  type TreeEntry,
+} from "./object-store.ts";
 import { baseGitEnv, GitError, type GitOutput, type GitRemote, openGitAuth, runGit } from "./run-git.ts";
 import { isValidBranchName, type RemoteTransport, validateRemoteUrl } from "./validation.ts";
 
@@ -27,6 +35,11 @@ export interface FileAccess {
   listAt(rev: string, dir: string): Promise<string[]>;
   /** Every regular file under `dir` at `rev` (default: head), read in two git processes. */
   readDir(dir: string, rev?: string): Promise<Record<string, string>>;
+  /**
+   * Commits after `since` up to `head`, newest first, from the cached history (no fetch); null when
+   * `since` is not an ancestor in it (force-pushed away) or more than `limit` commits follow it.
+   */
+  commitsSince(since: string, limit: number): Promise<(CommitInfo & { files: string[] })[] | null>;
   /** The commit the edit is applied on. */
   head: string;
 }
@@ -52,16 +65,6 @@ export interface Branch {
   sha: string;
 }
 
-interface PreparedChange {
-  /** The commit the edit was applied on. */
-  head: string;
-  /** Whether `branch` exists on the remote (false when it is being created from `createFrom`). */
-  exists: boolean;
-  tree: string;
-  changed: boolean;
-  changedFiles: string[];
-}
-
 const LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%(trailers:only,unfold,separator=%x1d)%x1f%s%x1f%b";
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const ABBREVIATED_ID = /^[0-9a-f]{4,64}$/;
@@ -72,6 +75,8 @@ const TRAILER_KEY = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
  * directory is not meant to be shared between processes: each worker replica has its own.)
  */
 const repoLocks = new Map<string, Promise<void>>();
+/** One object store (and its `cat-file --batch` process) per cached repository, kept between operations. */
+const objectStores = new Map<string, ObjectStore>();
 
 async function withRepoLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = repoLocks.get(key) ?? Promise.resolve();
@@ -105,7 +110,13 @@ export class GitEngine {
 
   constructor(opts: GitEngineOptions) {
     this.cacheDir = path.resolve(opts.cacheDir);
-    this.identity = opts.identity;
+    const name = opts.identity.name.trim();
+    const email = opts.identity.email.trim();
+    // The commit header line `author Name <email> time zone` cannot carry these.
+    if (!name || !email || /[<>\n\r\0]/.test(name + email)) {
+      throw new RangeError("The Git identity needs a name and an e-mail without '<', '>' or line breaks.");
+    }
+    this.identity = { name, email };
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.allowLocal = opts.allowLocal ?? false;
     this.allowInsecureHttp = opts.allowInsecureHttp ?? false;
@@ -170,8 +181,12 @@ export class GitEngine {
 
   /**
    * Applies `edit` on the head of `branch` (created from `createFrom` when missing), commits as the
-   * platform identity and pushes. A push rejected because the branch moved fetches the new head and
-   * runs `edit` again, up to `maxAttempts` times. No changes: no commit, `sha` null.
+   * platform identity and pushes. The first attempt starts from the head this cache last saw, without
+   * a fetch: the push is a compare-and-swap against that head, so a branch that moved meanwhile is never
+   * overwritten. A rejected push fetches the new head and runs `edit` again, up to `maxAttempts` times
+   * on fetched heads (an attempt on a stale cached head does not count; an edit that fails or changes
+   * nothing there is tried again on the fetched head before that answer is given). No changes: no
+   * commit, `sha` null.
    */
   async commit(
     remote: GitRemote,
@@ -183,24 +198,52 @@ export class GitEngine {
       maxAttempts?: number;
       edit: (files: FileAccess, attempt: number) => Promise<FileChanges>;
     },
-  ): Promise<{ sha: string | null; parent: string; attempts: number; changedFiles: string[] }> {
+  ): Promise<{
+    sha: string | null;
+    parent: string;
+    attempts: number;
+    changedFiles: string[];
+    /** The changed files as they were in `parent` and are in the commit (null: absent). */
+    before: Record<string, string | null>;
+    after: Record<string, string | null>;
+  }> {
     assertBranchName(opts.branch);
     if (opts.createFrom !== undefined) assertBranchName(opts.createFrom);
     const maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
+    const message = composeMessage(opts.message, opts.trailers ?? {});
     return this.withRepo(remote, async (repo) => {
-      const message = await repo.composeMessage(opts.message, opts.trailers ?? {});
+      let fetch = false;
+      let rejectedAfterFetch = 0;
       for (let attempt = 1; ; attempt++) {
-        const change = await repo.prepareChange(opts.branch, opts.createFrom, (files) => opts.edit(files, attempt));
-        if (!change.changed) return { sha: null, parent: change.head, attempts: attempt, changedFiles: [] };
-        const sha = await repo.commitTree(change.tree, change.head, message);
+        const tip = await repo.tip(opts.branch, opts.createFrom, { fetch });
+        let changes: FileChanges;
         try {
-          await repo.push(sha, opts.branch, change.exists ? change.head : null);
-          return { sha, parent: change.head, attempts: attempt, changedFiles: change.changedFiles };
+          changes = await opts.edit(repo.fileAccess(tip.head), attempt);
         } catch (error) {
-          if (!(error instanceof GitError && error.reason === "non_fast_forward") || attempt >= maxAttempts)
-            throw error;
-          // Someone else pushed: back off a little so two platforms racing on one branch interleave.
-          await sleep(25 * attempt + Math.floor(Math.random() * 50));
+          if (tip.fetched) throw error;
+          fetch = true;
+          continue;
+        }
+        const change = await repo.applyChanges(tip.head, changes);
+        if (!change.changed) {
+          if (tip.fetched) {
+            return { sha: null, parent: tip.head, attempts: attempt, changedFiles: [], before: {}, after: {} };
+          }
+          fetch = true;
+          continue;
+        }
+        const sha = await repo.commitTree(change.tree, tip.head, message);
+        try {
+          await repo.push(sha, opts.branch, tip.exists ? tip.head : null);
+          return { sha, parent: tip.head, attempts: attempt, ...(await repo.contentsOf(tip.head, change)) };
+        } catch (error) {
+          if (!(error instanceof GitError && error.reason === "non_fast_forward")) throw error;
+          if (tip.fetched) {
+            if (++rejectedAfterFetch >= maxAttempts) throw error;
+            // Someone else pushed: back off a little so two platforms racing on one branch interleave.
+            await sleep(25 * rejectedAfterFetch + Math.floor(Math.random() * 50));
+          }
+          fetch = true;
         }
       }
     });
@@ -212,22 +255,29 @@ export class GitEngine {
     opts: { branch: string; files: Record<string, string>; message: string },
   ): Promise<{ sha: string }> {
     assertBranchName(opts.branch);
+    const message = composeMessage(opts.message, {});
     return this.withRepo(remote, async (repo) => {
-      const message = await repo.composeMessage(opts.message, {});
-      const tree = await repo.writeTree(null, opts.files);
+      const { tree } = await repo.applyChanges(null, opts.files);
       const sha = await repo.commitTree(tree, null, message);
       await repo.push(sha, opts.branch, null);
       return { sha };
     });
   }
 
-  /** The unified diff `edit` would commit, without committing: the same path as `commit` up to the commit. */
+  /**
+   * What `edit` would commit, without committing: the same path as `commit` up to the commit. With
+   * `fetch: false` it starts from the head this cache last saw (fetched only when it has none).
+   */
   async preview(
     remote: GitRemote,
-    opts: { branch: string; createFrom?: string; edit: (files: FileAccess) => Promise<FileChanges> },
+    opts: {
+      branch: string;
+      createFrom?: string;
+      fetch?: boolean;
+      edit: (files: FileAccess) => Promise<FileChanges>;
+    },
   ): Promise<{
     head: string;
-    diff: string;
     changedFiles: string[];
     before: Record<string, string | null>;
     after: Record<string, string | null>;
@@ -235,29 +285,21 @@ export class GitEngine {
     assertBranchName(opts.branch);
     if (opts.createFrom !== undefined) assertBranchName(opts.createFrom);
     return this.withRepo(remote, async (repo) => {
-      const change = await repo.prepareChange(opts.branch, opts.createFrom, opts.edit);
-      if (!change.changed) return { head: change.head, diff: "", changedFiles: [], before: {}, after: {} };
-      const diff = await repo.git([
-        "diff",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-renames",
-        change.head,
-        change.tree,
-      ]);
-      const before = await repo.readMany(change.head, change.changedFiles);
-      const after = await repo.readMany(change.tree, change.changedFiles);
-      const pick = (contents: Map<string, string>) =>
-        Object.fromEntries(change.changedFiles.map((file) => [file, contents.get(file) ?? null]));
-      return {
-        head: change.head,
-        diff: diff.stdout.toString(),
-        changedFiles: change.changedFiles,
-        before: pick(before),
-        after: pick(after),
-      };
+      const tip = await repo.tip(opts.branch, opts.createFrom, { fetch: opts.fetch ?? true });
+      const changes = await opts.edit(repo.fileAccess(tip.head));
+      const change = await repo.applyChanges(tip.head, changes);
+      return { head: tip.head, ...(await repo.contentsOf(tip.head, change)) };
     });
+  }
+
+  /** Stops the cached repositories' reader processes (they also stop by themselves when idle). */
+  close(): void {
+    for (const [dir, store] of objectStores) {
+      if (dir.startsWith(`${this.cacheDir}${path.sep}`)) {
+        store.close();
+        objectStores.delete(dir);
+      }
+    }
   }
 
   private async withRepo<T>(remote: GitRemote, fn: (repo: CachedRepo) => Promise<T>): Promise<T> {
@@ -286,10 +328,20 @@ export class GitEngine {
   }
 }
 
+/** Where a commit starts from. */
+interface Tip {
+  head: string;
+  /** Whether `branch` exists on the remote (false when it is being created from `createFrom`). */
+  exists: boolean;
+  /** Whether `head` was fetched just now (else it is what the cache last saw). */
+  fetched: boolean;
+}
+
 /** One bare cached clone, used only while its lock is held. */
 class CachedRepo {
   private readonly gitDir: string;
   private readonly env: Record<string, string>;
+  private readonly store: ObjectStore;
 
   constructor(
     private readonly opts: {
@@ -303,6 +355,12 @@ class CachedRepo {
   ) {
     this.gitDir = path.join(opts.dir, "repo.git");
     this.env = { ...opts.env, GIT_DIR: this.gitDir };
+    let store = objectStores.get(opts.dir);
+    if (!store) {
+      store = new ObjectStore(this.gitDir, opts.env);
+      objectStores.set(opts.dir, store);
+    }
+    this.store = store;
   }
 
   /** A local git command (no credentials in its environment). */
@@ -345,6 +403,7 @@ class CachedRepo {
       () => false,
     );
     if (ok) return;
+    this.store.close();
     await rm(this.gitDir, { recursive: true, force: true });
     await this.git(["init", "--bare", "--quiet"]);
     // The plain URL: credentials are given to each command through its environment.
@@ -372,7 +431,7 @@ class CachedRepo {
 
   /** Write check without writing: a dry-run push of an empty commit to a ref nobody uses. */
   async probePush(): Promise<void> {
-    const tree = await this.emptyTree();
+    const tree = await this.store.write("tree", Buffer.alloc(0));
     const commit = await this.commitTree(tree, null, "Juanie write access check\n");
     const ref = `refs/heads/juanie-access-check-${randomBytes(6).toString("hex")}`;
     await this.network(["push", "--dry-run", "--porcelain", "origin", `${commit}:${ref}`], { write: true });
@@ -391,22 +450,42 @@ class CachedRepo {
       }
       throw error;
     }
-    return this.revParse(local);
+    const head = await this.store.readRef(local);
+    if (!head) throw new GitError("unknown", `fetching ${branch} left no ref behind`);
+    return head;
+  }
+
+  /** The head of `branch` to build on: fetched when asked or unknown, else the one this cache last saw. */
+  async tip(branch: string, createFrom: string | undefined, opts: { fetch: boolean }): Promise<Tip> {
+    if (!opts.fetch) {
+      const known = await this.store.readRef(trackingRef(branch));
+      if (known) return { head: known, exists: true, fetched: false };
+    }
+    try {
+      return { head: await this.fetchBranch(branch), exists: true, fetched: true };
+    } catch (error) {
+      if (!(createFrom && error instanceof GitError && error.reason === "branch_not_found")) throw error;
+      return { head: await this.fetchBranch(createFrom), exists: false, fetched: true };
+    }
   }
 
   /** A branch name (fetched when `refresh` or not yet known) or a commit id (fetched when missing). */
   async resolve(rev: string, opts: { refresh: boolean }): Promise<string> {
+    if (OBJECT_ID.test(rev) && rev.length === 40) {
+      const found = await this.store.read(rev);
+      if (found?.type === "commit") return rev;
+      if (found) throw new GitError("unknown", `${rev} is a ${found.type}, not a commit`);
+      await this.network(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin", rev], { write: false });
+      if ((await this.store.read(rev))?.type !== "commit") throw new GitError("unknown", `${rev} is not a commit`);
+      return rev;
+    }
     if (ABBREVIATED_ID.test(rev)) {
       const found = await this.tryRevParse(`${rev}^{commit}`);
       if (found) return found;
-      if (OBJECT_ID.test(rev)) {
-        await this.network(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin", rev], { write: false });
-        return this.revParse(`${rev}^{commit}`);
-      }
     }
     if (!isValidBranchName(rev)) throw new RangeError(`'${rev}' is neither a commit id nor a valid branch name.`);
     if (!opts.refresh) {
-      const known = await this.tryRevParse(trackingRef(rev));
+      const known = await this.store.readRef(trackingRef(rev));
       if (known) return known;
     }
     return this.fetchBranch(rev);
@@ -422,156 +501,235 @@ class CachedRepo {
     return fetched;
   }
 
-  private async revParse(rev: string): Promise<string> {
-    return (await this.git(["rev-parse", "--verify", "--quiet", rev])).stdout.toString().trim();
-  }
-
   private async tryRevParse(rev: string): Promise<string | null> {
-    return this.revParse(rev).catch(() => null);
+    return this.git(["rev-parse", "--verify", "--quiet", rev]).then(
+      (out) => out.stdout.toString().trim(),
+      () => null,
+    );
   }
 
-  private async emptyTree(): Promise<string> {
-    return (await this.git(["hash-object", "-t", "tree", "-w", "--stdin"], { input: "" })).stdout.toString().trim();
+  // ----- objects, read and written in this process through the object store -----
+
+  /** The root tree of a commit (or the tree itself). */
+  private async rootTree(rev: string): Promise<string> {
+    const object = await this.store.read(rev);
+    if (object?.type === "tree") return rev;
+    if (object?.type === "commit") return commitTreeOf(object.data);
+    throw new GitError("unknown", `${rev} is not a commit or tree in the cached clone`);
   }
 
-  /** Regular files (not symlinks or submodules) under `dir` at `rev`. */
+  private async readTree(oid: string): Promise<TreeEntry[]> {
+    const object = await this.store.read(oid);
+    if (object?.type !== "tree") throw new GitError("unknown", `tree ${oid} is missing from the cached clone`);
+    return parseTreeObject(object.data);
+  }
+
+  /** The entry at a repo-relative path, or null. */
+  private async entryAt(rootTree: string, file: string): Promise<TreeEntry | null> {
+    let tree = rootTree;
+    const parts = file.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const entry = (await this.readTree(tree)).find((e) => e.name === parts[i]);
+      if (!entry) return null;
+      if (i === parts.length - 1) return entry;
+      if (!isTreeMode(entry.mode)) return null;
+      tree = entry.oid;
+    }
+    return null;
+  }
+
+  /** Regular files (not symlinks or submodules) under `dir` at `rev`, in path order. */
   async listFiles(rev: string, dir: string): Promise<string[]> {
-    const out = await this.git(["ls-tree", "-r", "-z", "--full-tree", rev, "--", ...(dir ? [dir] : [])]);
-    return parseTree(out.stdout.toString())
-      .filter((entry) => isRegularFile(entry.mode) && (!dir || entry.path.startsWith(`${dir}/`)))
-      .map((entry) => entry.path);
+    const root = await this.rootTree(rev);
+    let start = root;
+    if (dir) {
+      const entry = await this.entryAt(root, dir);
+      if (!entry || !isTreeMode(entry.mode)) return [];
+      start = entry.oid;
+    }
+    return (await this.walk(start, dir)).map((file) => file.path).sort();
+  }
+
+  /** Every regular file below a tree: trees of one depth are read in one batch. */
+  private async walk(tree: string, prefix: string): Promise<{ path: string; oid: string; mode: string }[]> {
+    const files: { path: string; oid: string; mode: string }[] = [];
+    let level = [{ oid: tree, prefix }];
+    while (level.length) {
+      const objects = await this.store.readMany(level.map((t) => t.oid));
+      const next: { oid: string; prefix: string }[] = [];
+      level.forEach((t, i) => {
+        const object = objects[i];
+        if (object?.type !== "tree") throw new GitError("unknown", `tree ${t.oid} is missing from the cached clone`);
+        for (const entry of parseTreeObject(object.data)) {
+          const full = t.prefix ? `${t.prefix}/${entry.name}` : entry.name;
+          if (isTreeMode(entry.mode)) next.push({ oid: entry.oid, prefix: full });
+          else if (isRegularFile(entry.mode)) files.push({ path: full, oid: entry.oid, mode: entry.mode });
+        }
+      });
+      level = next;
+    }
+    return files;
   }
 
   /** Contents of the regular files among `paths` at `rev` (a commit or a tree); absent paths are left out. */
   async readMany(rev: string, paths: string[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     if (paths.length === 0) return result;
-    const wanted = new Set(paths);
-    const entries = await this.treeEntries(rev, paths);
-    const files = entries.filter((entry) => wanted.has(entry.path) && isRegularFile(entry.mode));
-    if (files.length === 0) return result;
-    const input = `${files.map((entry) => entry.sha).join("\n")}\n`;
-    const out = (await this.git(["cat-file", "--batch"], { input })).stdout;
-    let offset = 0;
-    for (const file of files) {
-      const newline = out.indexOf(10, offset);
-      const size = Number(out.subarray(offset, newline).toString().split(" ")[2]);
-      result.set(file.path, out.subarray(newline + 1, newline + 1 + size).toString());
-      offset = newline + 1 + size + 1;
+    const root = await this.rootTree(rev);
+    const found: { path: string; oid: string }[] = [];
+    for (const file of paths) {
+      const entry = await this.entryAt(root, file);
+      if (entry && isRegularFile(entry.mode)) found.push({ path: file, oid: entry.oid });
     }
+    const blobs = await this.store.readMany(found.map((f) => f.oid));
+    found.forEach((f, i) => {
+      const blob = blobs[i];
+      if (blob?.type === "blob") result.set(f.path, blob.data.toString("utf8"));
+    });
     return result;
   }
 
-  private async treeEntries(rev: string, paths: string[]) {
-    const out = await this.git(["ls-tree", "-z", "--full-tree", rev, "--", ...paths]);
-    return parseTree(out.stdout.toString());
+  /** Every regular file under `dir` at `rev`, with its content. */
+  private async readDir(rev: string, dir: string): Promise<Map<string, string>> {
+    const root = await this.rootTree(rev);
+    let start = root;
+    if (dir) {
+      const entry = await this.entryAt(root, dir);
+      if (!entry || !isTreeMode(entry.mode)) return new Map();
+      start = entry.oid;
+    }
+    const files = (await this.walk(start, dir)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const blobs = await this.store.readMany(files.map((f) => f.oid));
+    const result = new Map<string, string>();
+    files.forEach((f, i) => {
+      const blob = blobs[i];
+      if (blob?.type === "blob") result.set(f.path, blob.data.toString("utf8"));
+    });
+    return result;
   }
 
   fileAccess(head: string): FileAccess {
+    const commitOf = (rev: string) => (rev === head ? head : this.resolve(rev, { refresh: false }));
     const readAt = async (rev: string, file: string) => {
-      const commit = rev === head ? head : await this.resolve(rev, { refresh: false });
       const normalized = normalizeFile(file);
-      return (await this.readMany(commit, [normalized])).get(normalized) ?? null;
+      return (await this.readMany(await commitOf(rev), [normalized])).get(normalized) ?? null;
     };
-    const listAt = async (rev: string, dir: string) => {
-      const commit = rev === head ? head : await this.resolve(rev, { refresh: false });
-      return this.listFiles(commit, normalizeDir(dir));
+    const listAt = async (rev: string, dir: string) => this.listFiles(await commitOf(rev), normalizeDir(dir));
+    const readDir = async (dir: string, rev: string = head) =>
+      Object.fromEntries(await this.readDir(await commitOf(rev), normalizeDir(dir)));
+    const commitsSince = async (since: string, limit: number) => {
+      if (!OBJECT_ID.test(since) || since.length !== 40) return null;
+      if ((await this.store.read(since))?.type !== "commit") return null;
+      const args = ["log", "-z", "--name-only", "--no-renames", "--diff-merges=first-parent", `--format=${LOG_FORMAT}`];
+      args.push(`--max-count=${limit + 1}`, `${since}..${head}`, "--");
+      const commits = parseLog((await this.git(args)).stdout.toString());
+      return commits.length > limit ? null : commits;
     };
-    const readDir = async (dir: string, rev: string = head) => {
-      const commit = rev === head ? head : await this.resolve(rev, { refresh: false });
-      const files = await this.listFiles(commit, normalizeDir(dir));
-      return Object.fromEntries(await this.readMany(commit, files));
+    return {
+      head,
+      read: (file) => readAt(head, file),
+      list: (dir) => listAt(head, dir),
+      readAt,
+      listAt,
+      readDir,
+      commitsSince,
     };
-    return { head, read: (file) => readAt(head, file), list: (dir) => listAt(head, dir), readAt, listAt, readDir };
   }
 
-  /** Fetch, edit, build the new tree: everything of a commit short of the commit itself. */
-  async prepareChange(
-    branch: string,
-    createFrom: string | undefined,
-    edit: (files: FileAccess) => Promise<FileChanges>,
-  ): Promise<PreparedChange> {
-    let head: string;
-    let exists = true;
-    try {
-      head = await this.fetchBranch(branch);
-    } catch (error) {
-      if (!(createFrom && error instanceof GitError && error.reason === "branch_not_found")) throw error;
-      head = await this.fetchBranch(createFrom);
-      exists = false;
-    }
-    const changes = await edit(this.fileAccess(head));
-    const tree = await this.writeTree(head, changes);
-    const headTree = await this.revParse(`${head}^{tree}`);
-    if (tree === headTree) return { head, exists, tree, changed: false, changedFiles: [] };
-    const diff = await this.git(["diff-tree", "-r", "-z", "--name-only", "--no-renames", headTree, tree]);
-    const changedFiles = diff.stdout.toString().split("\0").filter(Boolean);
-    return { head, exists, tree, changed: true, changedFiles };
-  }
-
-  /** The tree of `base` (or of nothing) with `changes` applied, built in a temporary index. */
-  async writeTree(base: string | null, changes: FileChanges): Promise<string> {
-    const normalized = new Map<string, string | null>();
+  /**
+   * The tree of `base` (a commit, or nothing) with `changes` applied, built in this process: only the
+   * trees on the changed paths are rewritten. An existing file keeps its executable bit; anything
+   * else becomes a regular file.
+   */
+  async applyChanges(
+    base: string | null,
+    changes: FileChanges,
+  ): Promise<{ tree: string; changed: boolean; changedFiles: string[] }> {
+    const edits: FileEdit[] = [];
+    const seen = new Set<string>();
     for (const [file, content] of Object.entries(changes)) {
       if (content !== null && typeof content !== "string") throw new TypeError(`Content of '${file}' is not a string.`);
-      normalized.set(normalizeFile(file), content);
+      const normalized = normalizeFile(file);
+      if (seen.has(normalized)) throw new RangeError(`'${file}' is changed twice.`);
+      seen.add(normalized);
+      edits.push({ parts: normalized.split("/"), path: normalized, content });
     }
-    const env = { GIT_INDEX_FILE: path.join(this.gitDir, `juanie-index-${randomBytes(8).toString("hex")}`) };
-    try {
-      await this.git(base ? ["read-tree", base] : ["read-tree", "--empty"], { env });
-      const removed = [...normalized].filter(([, content]) => content === null).map(([file]) => file);
-      if (removed.length && base) {
-        // Mode 0 removes a path; `--force-remove <path>` would need a working tree.
-        const zero = "0".repeat(base.length);
-        const input = removed.map((file) => `0 ${zero}\t${file}\0`).join("");
-        await this.git(["update-index", "-z", "--index-info"], { env, input });
-      }
-      const written = [...normalized].filter((entry): entry is [string, string] => entry[1] !== null);
-      if (written.length) {
-        const modes = new Map<string, string>();
-        if (base) {
-          for (const entry of await this.treeEntries(
-            base,
-            written.map(([file]) => file),
-          )) {
-            modes.set(entry.path, entry.mode);
-          }
-        }
-        const args = ["update-index", "--add"];
-        for (const [file, content] of written) {
-          const blob = (await this.git(["hash-object", "-w", "--stdin"], { input: content })).stdout.toString().trim();
-          // Keep the executable bit of an existing file; anything else becomes a regular file.
-          args.push("--cacheinfo", `${modes.get(file) === "100755" ? "100755" : "100644"},${blob},${file}`);
-        }
-        await this.git(args, { env });
-      }
-      return (await this.git(["write-tree"], { env })).stdout.toString().trim();
-    } finally {
-      await rm(env.GIT_INDEX_FILE, { force: true });
-    }
+    const baseTree = base ? await this.rootTree(base) : null;
+    const changedFiles: string[] = [];
+    const edited = await this.editTree(baseTree, edits, changedFiles);
+    const tree = edited ?? (await this.store.write("tree", Buffer.alloc(0)));
+    return { tree, changed: tree !== baseTree, changedFiles: changedFiles.sort() };
   }
 
-  /** The message with `Key: value` trailers appended the way `git interpret-trailers` does. */
-  async composeMessage(message: string, trailers: Record<string, string>): Promise<string> {
-    const body = message.replace(/\r\n?/g, "\n").trim();
-    if (!body) throw new RangeError("The commit message is empty.");
-    const args = ["interpret-trailers", "--no-divider"];
-    for (const [key, value] of Object.entries(trailers)) {
-      if (!TRAILER_KEY.test(key)) throw new RangeError(`'${key}' is not a valid trailer key.`);
-      if (/[\r\n]/.test(value)) throw new RangeError(`The value of trailer '${key}' contains a line break.`);
-      args.push(`--trailer=${key}: ${value}`);
+  /** `tree` (null: none) with `edits` applied below it; null when nothing is left in it. */
+  private async editTree(tree: string | null, edits: FileEdit[], changedFiles: string[]): Promise<string | null> {
+    const entries = new Map<string, TreeEntry>();
+    if (tree) for (const entry of await this.readTree(tree)) entries.set(entry.name, entry);
+    let dirty = false;
+    const nested = new Map<string, FileEdit[]>();
+    for (const edit of edits) {
+      const [name = "", ...rest] = edit.parts;
+      if (rest.length) {
+        nested.set(name, [...(nested.get(name) ?? []), { ...edit, parts: rest }]);
+        continue;
+      }
+      const existing = entries.get(name);
+      if (existing && isTreeMode(existing.mode) && edit.content !== null) {
+        throw new GitError("unknown", `cannot write ${edit.path}: it is a directory in the repository`);
+      }
+      if (edit.content === null) {
+        if (existing && !isTreeMode(existing.mode)) {
+          entries.delete(name);
+          dirty = true;
+          if (isRegularFile(existing.mode)) changedFiles.push(edit.path);
+        }
+        continue;
+      }
+      const oid = await this.store.write("blob", Buffer.from(edit.content, "utf8"));
+      const mode = existing?.mode === "100755" ? "100755" : "100644";
+      if (existing?.oid === oid && existing.mode === mode) continue;
+      entries.set(name, { mode, name, oid });
+      dirty = true;
+      changedFiles.push(edit.path);
     }
-    if (args.length === 2) return `${body}\n`;
-    return (await this.git(args, { input: `${body}\n` })).stdout.toString();
+    for (const [name, subEdits] of nested) {
+      const existing = entries.get(name);
+      const subtree = existing && isTreeMode(existing.mode) ? existing.oid : null;
+      if (existing && !subtree) {
+        // Only deletions below something that is not a directory: nothing to do. A write is refused, as
+        // git refuses a file/directory clash: a symlink in the repository is never replaced or followed.
+        const write = subEdits.find((e) => e.content !== null);
+        if (!write) continue;
+        throw new GitError(
+          "unknown",
+          `cannot write ${write.path}: a parent path is a file or symlink, not a directory`,
+        );
+      }
+      const edited = await this.editTree(subtree, subEdits, changedFiles);
+      if (edited === subtree) continue;
+      if (edited === null) entries.delete(name);
+      else entries.set(name, { mode: "40000", name, oid: edited });
+      dirty = true;
+    }
+    if (!dirty) return tree;
+    if (entries.size === 0) return null;
+    return this.store.write("tree", serializeTree([...entries.values()]));
+  }
+
+  /** The changed files of `change` before (at `head`) and after it. */
+  async contentsOf(head: string, change: { tree: string; changedFiles: string[] }) {
+    const before = await this.readMany(head, change.changedFiles);
+    const after = await this.readMany(change.tree, change.changedFiles);
+    const pick = (contents: Map<string, string>) =>
+      Object.fromEntries(change.changedFiles.map((file) => [file, contents.get(file) ?? null]));
+    return { changedFiles: change.changedFiles, before: pick(before), after: pick(after) };
   }
 
   async commitTree(tree: string, parent: string | null, message: string): Promise<string> {
     const { name, email } = this.opts.identity;
-    const out = await this.git(["commit-tree", tree, ...(parent ? ["-p", parent] : [])], {
-      input: message,
-      env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email },
-    });
-    return out.stdout.toString().trim();
+    const ident = `${name} <${email}> ${Math.floor(Date.now() / 1000)} +0000`;
+    const text = `tree ${tree}\n${parent ? `parent ${parent}\n` : ""}author ${ident}\ncommitter ${ident}\n\n${message}`;
+    return this.store.write("commit", Buffer.from(text, "utf8"));
   }
 
   /**
@@ -584,8 +742,37 @@ class CachedRepo {
       ["push", "--porcelain", `--force-with-lease=${ref}:${expected ?? ""}`, "origin", `${commit}:${ref}`],
       { write: true },
     );
-    await this.git(["update-ref", trackingRef(branch), commit]);
+    await this.store.writeRef(trackingRef(branch), commit);
   }
+}
+
+interface FileEdit {
+  /** Path components still to descend. */
+  parts: string[];
+  /** The whole repo-relative path. */
+  path: string;
+  content: string | null;
+}
+
+/**
+ * The message with `Key: value` trailers appended as `git interpret-trailers` does: to the last
+ * paragraph when it already is a trailer block (never to the subject), else as a new paragraph.
+ */
+export function composeMessage(message: string, trailers: Record<string, string>): string {
+  const body = message.replace(/\r\n?/g, "\n").trim();
+  if (!body) throw new RangeError("The commit message is empty.");
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(trailers)) {
+    if (!TRAILER_KEY.test(key)) throw new RangeError(`'${key}' is not a valid trailer key.`);
+    if (/[\r\n]/.test(value)) throw new RangeError(`The value of trailer '${key}' contains a line break.`);
+    lines.push(`${key}: ${value.trim()}`);
+  }
+  if (!lines.length) return `${body}\n`;
+  const paragraphs = body.split(/\n[ \t]*\n/);
+  const last = paragraphs[paragraphs.length - 1] ?? "";
+  const isTrailerBlock =
+    paragraphs.length > 1 && last.split("\n").every((line) => /^[A-Za-z0-9][A-Za-z0-9-]*:\s/.test(line));
+  return `${body}\n${isTrailerBlock ? "" : "\n"}${lines.join("\n")}\n`;
 }
 
 /** Remote branches are fetched into hashed refs, so branches `a` and `a/b` never collide in the cache. */
@@ -595,17 +782,6 @@ function trackingRef(branch: string): string {
 
 function isRegularFile(mode: string): boolean {
   return mode === "100644" || mode === "100755";
-}
-
-function parseTree(out: string): { mode: string; type: string; sha: string; path: string }[] {
-  return out
-    .split("\0")
-    .filter(Boolean)
-    .map((line) => {
-      const tab = line.indexOf("\t");
-      const [mode = "", type = "", sha = ""] = line.slice(0, tab).split(" ");
-      return { mode, type, sha, path: line.slice(tab + 1) };
-    });
 }
 
 function parseLog(out: string): (CommitInfo & { files: string[] })[] {

@@ -20,6 +20,7 @@ import {
   ManifestError,
   planDeploy,
   type RepoFiles,
+  unifiedDiff,
 } from "@juanie/manifests";
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
@@ -134,9 +135,11 @@ function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | nu
     const head = await manifestView(files, target.path);
     if (baseSha && files.head !== baseSha) {
       // The branch moved since the preview: refuse when someone changed the same fields differently.
-      const base = await manifestView(files, target.path, baseSha);
-      const conflicts = detectConflicts(base, head, target.path, spec);
-      if (conflicts.length) throw new DeploymentConflict(conflicts);
+      const base = await conflictBase(files, target, baseSha);
+      if (base !== files.head) {
+        const conflicts = detectConflicts(await manifestView(files, target.path, base), head, target.path, spec);
+        if (conflicts.length) throw new DeploymentConflict(conflicts);
+      }
     }
     return planDeploy(head, target.path, spec).changes;
   };
@@ -146,26 +149,14 @@ function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | nu
  * Where to look for conflicting changes from. The platform's own commits since the preview (deployments
  * committed before this one, in queue order) are not someone else's change: the base moves past the run of
  * commits that carry the deployment trailer or leave the manifest directory alone. The first commit that
- * someone else made to the manifests stops it, so their changes are still checked.
+ * someone else made to the manifests stops it, so their changes are still checked. Read from the cached
+ * history the edit runs on (no fetch).
  */
-async function conflictBase(
-  deps: GitOpsDeps,
-  remote: ReturnType<typeof remoteOf>,
-  target: GitopsTarget,
-  baseSha: string | null,
-): Promise<string | null> {
-  if (!baseSha) return null;
+async function conflictBase(files: FileAccess, target: GitopsTarget, baseSha: string): Promise<string> {
   const top = target.path.split("/")[0] ?? "";
-  const limit = 200;
-  let commits: Awaited<ReturnType<GitOpsDeps["git"]["log"]>>;
-  try {
-    commits = await deps.git.log(remote, target.branch, { since: baseSha, limit });
-  } catch (err) {
-    // Not created yet (it branches off the default branch), or the base was force-pushed away.
-    if (err instanceof GitError && (err.reason === "branch_not_found" || err.reason === "unknown")) return baseSha;
-    throw err;
-  }
-  if (commits.length >= limit) return baseSha;
+  // Null: the base is not in this history (force-pushed away) or too far behind: compare with it as it is.
+  const commits = await files.commitsSince(baseSha, 200);
+  if (!commits) return baseSha;
   let base = baseSha;
   for (const c of [...commits].reverse()) {
     const touchesManifests = c.files.some((f) => f === top || f.startsWith(`${top}/`));
@@ -207,7 +198,11 @@ export interface DeployRequest {
   message?: string;
 }
 
-async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec) {
+/**
+ * The change a deployment makes, rendered on the branch head: fetched first when `fetch`, else the head
+ * the platform last saw (the commit job re-applies it on the then-current head anyway).
+ */
+async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec, opts: { fetch: boolean }) {
   const remote = remoteOf(deps, target.repo);
   let fields: { field: string; before: unknown; after: unknown }[] = [];
   let summary = "";
@@ -215,6 +210,7 @@ async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: Deploy
     .preview(remote, {
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
+      fetch: opts.fetch,
       edit: async (files) => {
         const view = await manifestView(files, target.path);
         const plan = planDeploy(view, target.path, spec);
@@ -224,13 +220,13 @@ async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: Deploy
       },
     })
     .catch(manifestFailure);
-  return { ...preview, fields, summary };
+  return { ...preview, diff: unifiedDiff(preview.before, preview.after), fields, summary };
 }
 
 export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: DeployRequest) {
   const { env } = await authorizeEnvironment(deps.db, actor, "deployment.create", input.environmentId);
   const target = await gitopsTarget(deps.db, env);
-  const r = await renderDeploy(deps, target, input.spec);
+  const r = await renderDeploy(deps, target, input.spec, { fetch: true });
   return {
     baseSha: r.head,
     branch: target.branch,
@@ -296,11 +292,58 @@ async function enqueueCommit(tx: Executor, d: DeploymentRow): Promise<void> {
   );
 }
 
+/** A change rendered before the transaction that records it, for the target it was rendered on. */
+type Rendered<T> = { ok: true; value: T; target: GitopsTarget } | { ok: false; error: unknown } | null;
+
+/**
+ * Renders before the transaction, so that reading Git (and fetching, when it must) never holds a
+ * database transaction open. Nothing is rendered for an actor who may not deploy to the environment
+ * (null): the transaction then denies and audits the request as usual. A rendering error is kept, to
+ * be thrown inside the transaction, where it is audited.
+ */
+async function renderBeforeTx<T>(
+  deps: GitOpsDeps,
+  actor: Actor,
+  environmentId: string,
+  render: (target: GitopsTarget) => Promise<T>,
+): Promise<Rendered<T>> {
+  let target: GitopsTarget;
+  try {
+    const { env } = await authorizeEnvironment(deps.db, actor, "deployment.create", environmentId);
+    target = await gitopsTarget(deps.db, env);
+  } catch {
+    return null;
+  }
+  try {
+    return { ok: true, value: await render(target), target };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Inside the transaction: what was rendered, provided it was rendered for the environment as it is now. */
+function renderedFor<T>(rendered: Rendered<T>, target: GitopsTarget): T {
+  if (rendered && !rendered.ok) throw rendered.error;
+  const same =
+    rendered?.target.repo.id === target.repo.id &&
+    rendered.target.branch === target.branch &&
+    rendered.target.path === target.path;
+  if (!rendered || !same) {
+    throw new ConflictError("The environment's access or GitOps settings changed meanwhile: please try again");
+  }
+  return rendered.value;
+}
+
 export async function requestDeployment(
   deps: GitOpsDeps,
   actor: Actor,
   input: DeployRequest,
 ): Promise<DeploymentDetail> {
+  // On the head the platform last saw: the preview the user looked at fetched it, and the commit job
+  // re-applies the change on whatever the head is by then.
+  const rendered = await renderBeforeTx(deps, actor, input.environmentId, (target) =>
+    renderDeploy(deps, target, input.spec, { fetch: false }),
+  );
   const id = await mutate(
     deps,
     { actor },
@@ -308,7 +351,7 @@ export async function requestDeployment(
     async (tx, audit) => {
       const { env } = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
       const target = await gitopsTarget(tx, env);
-      const r = await renderDeploy(deps, target, input.spec);
+      const r = renderedFor(rendered, target);
       if (!r.changedFiles.length)
         throw InputError.field("spec", "changes nothing: the environment already has these values");
       const d = await startDeployment(deps, tx, actor, env, {
@@ -517,7 +560,7 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
     const edit =
       started.method === "rollback" && request.targetSha
         ? restoreEdit(target.path, request.targetSha)
-        : deployEdit(target, request.spec ?? {}, await conflictBase(deps, remote, target, started.baseSha));
+        : deployEdit(target, request.spec ?? {}, started.baseSha);
     const result = await deps.git.commit(remote, {
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
@@ -537,7 +580,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
         await applyEvent(tx, d, "commit_succeeded", {
           now: now(),
           message: `pushed ${result.sha!.slice(0, 12)} to ${target.branch}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`,
-          set: { commitSha: result.sha, error: null },
+          // What landed: the same change as requested, unless it was re-applied on a moved branch.
+          set: { commitSha: result.sha, error: null, diff: unifiedDiff(result.before, result.after) },
         });
         audit.changes = { after: { commit: result.sha, branch: target.branch } };
         if (d.method === "rollback" && d.rollbackOfId) await markRolledBack(tx, d, now());
@@ -582,6 +626,21 @@ export async function rollbackDeployment(
   actor: Actor,
   input: { deploymentId: string; message?: string },
 ): Promise<DeploymentDetail> {
+  const [candidate] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
+  const targetSha = candidate?.commitSha;
+  const rendered =
+    candidate && targetSha && ["committed", "succeeded", "rolled_back"].includes(candidate.status)
+      ? await renderBeforeTx(deps, actor, candidate.environmentId, async (target) => {
+          const preview = await deps.git
+            .preview(remoteOf(deps, target.repo), {
+              branch: target.branch,
+              createFrom: target.repo.defaultBranch,
+              edit: restoreEdit(target.path, targetSha),
+            })
+            .catch(manifestFailure);
+          return { ...preview, diff: unifiedDiff(preview.before, preview.after) };
+        })
+      : null;
   const id = await mutate(
     deps,
     { actor },
@@ -597,14 +656,7 @@ export async function rollbackDeployment(
         );
       }
       const target = await gitopsTarget(tx, env);
-      const remote = remoteOf(deps, target.repo);
-      const preview = await deps.git
-        .preview(remote, {
-          branch: target.branch,
-          createFrom: target.repo.defaultBranch,
-          edit: restoreEdit(target.path, targetRow.commitSha),
-        })
-        .catch(manifestFailure);
+      const preview = renderedFor(rendered, target);
       if (!preview.changedFiles.length)
         throw InputError.field("deploymentId", "is what the environment already runs: nothing to roll back");
       const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
