@@ -14,7 +14,6 @@ import { type Row, round } from "./table.ts";
 
 const SEQUENTIAL = 30;
 const CONCURRENT = 100;
-const POLL_MS = 10;
 /** One sequential deploy, request → committed. */
 const DEPLOY_TIMEOUT_MS = 60_000;
 /** The concurrent run: answers to the 100 requests, then every deployment settled. */
@@ -74,6 +73,59 @@ export interface DeployResult {
     landedPerSecond: number;
     /** Committed or failed per second: how fast the queue gets through the requests. */
     settledPerSecond: number;
+  };
+}
+
+/**
+ * `deployments.onChange` for a project over SSE (what the web UI listens to). `settled(id)` resolves
+ * with the first settled status the stream reports for that deployment.
+ */
+async function openChanges(base: string, cookie: string, projectId: string) {
+  const latest = new Map<string, string>();
+  const waiters = new Map<string, (status: string) => void>();
+  const url = `${base}/trpc/deployments.onChange?input=${encodeURIComponent(JSON.stringify({ projectId }))}`;
+  const req = http.get(url, { headers: { cookie, accept: "text/event-stream" } });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.on("response", resolve);
+    req.on("error", reject);
+  });
+  if (res.statusCode !== 200) throw new Error(`deployments.onChange answered ${res.statusCode}`);
+  res.setEncoding("utf8");
+  let buffer = "";
+  res.on("data", (chunk: string) => {
+    buffer += chunk;
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf("\n\n");
+      const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+      const data = /^data: ?(.*)$/m.exec(block)?.[1];
+      if (event !== "message" || !data) continue;
+      const change = JSON.parse(data) as { deploymentId: string; status: string };
+      latest.set(change.deploymentId, change.status);
+      if (SETTLED.has(change.status)) waiters.get(change.deploymentId)?.(change.status);
+    }
+  });
+  return {
+    settled(id: string, timeoutMs: number): Promise<string> {
+      const known = latest.get(id);
+      if (known && SETTLED.has(known)) return Promise.resolve(known);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(id);
+          reject(new Error(`deployment ${id} still ${latest.get(id) ?? "unseen"} after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.set(id, (status) => {
+          clearTimeout(timer);
+          waiters.delete(id);
+          resolve(status);
+        });
+      });
+    },
+    close() {
+      req.destroy();
+    },
   };
 }
 
@@ -148,7 +200,11 @@ export async function deployBench(
     },
   });
 
-  /** request → status committed (polling every POLL_MS); the legs come from the deployment's own timestamps. */
+  // The project's live changes, as the web UI gets them (SSE): a settled status is seen as it commits.
+  const changes = await openChanges(base, cookie, project.id);
+  defer(async () => changes.close());
+
+  /** request → status committed (seen on the live stream); the legs come from the deployment's own timestamps. */
   const uiDeploy = async (replicas: number) => {
     const t0 = performance.now();
     const wall0 = Date.now();
@@ -158,29 +214,24 @@ export async function deployBench(
       message: `bench: replicas ${replicas}`,
     });
     const requestMs = performance.now() - t0;
-    for (;;) {
-      const d = await get<DeploymentDetail>("deployments.get", { deploymentId: id });
-      if (d.status === "committed") {
-        const ms = performance.now() - t0;
-        const at = (to: string) => Date.parse(d.events.find((e) => e.to === to)?.at ?? "");
-        const committing = at("committing");
-        const committed = at("committed");
-        return {
-          ms,
-          legs: {
-            request: requestMs,
-            pickup: committing - (wall0 + requestMs),
-            commitJob: committed - committing,
-            observed: wall0 + ms - committed,
-          },
-        };
-      }
-      if (SETTLED.has(d.status)) throw new Error(`deployment ${id} is ${d.status}: ${d.error ?? "no error given"}`);
-      if (performance.now() - t0 > DEPLOY_TIMEOUT_MS) {
-        throw new Error(`deployment ${id} still ${d.status} after ${DEPLOY_TIMEOUT_MS} ms`);
-      }
-      await sleep(POLL_MS);
+    const status = await changes.settled(id, DEPLOY_TIMEOUT_MS);
+    const ms = performance.now() - t0;
+    const d = await get<DeploymentDetail>("deployments.get", { deploymentId: id });
+    if (status === "committed" && d.status === "committed") {
+      const at = (to: string) => Date.parse(d.events.find((e) => e.to === to)?.at ?? "");
+      const committing = at("committing");
+      const committed = at("committed");
+      return {
+        ms,
+        legs: {
+          request: requestMs,
+          pickup: committing - (wall0 + requestMs),
+          commitJob: committed - committing,
+          observed: wall0 + ms - committed,
+        },
+      };
     }
+    throw new Error(`deployment ${id} is ${d.status}: ${d.error ?? "no error given"}`);
   };
   // Warm-up, not measured: the first deploy creates the branch from main and the server's cached clone.
   for (const replicas of [2, 3]) await uiDeploy(replicas);
@@ -373,7 +424,7 @@ export function deployRows(r: DeployResult): Row[] {
       measured: `${s.ui.p50} / ${s.ui.p95} ms`,
     },
     {
-      metric: "  its legs, p50: request (preview in the tx) / job start − answer / commit job / seen by the poll",
+      metric: "  its legs, p50: request (render, then tx) / job start − answer / commit job / seen on the live stream",
       measured: `${s.legsMs.request} / ${s.legsMs.pickup} / ${s.legsMs.commitJob} / ${s.legsMs.observed} ms`,
     },
     {

@@ -746,6 +746,87 @@ describe("deploying from the UI", () => {
     expect(await head("shop", "develop")).toBe(develop);
     expect(await countRows(sql`select 1 from deployments`)).toBe(rows);
   });
+  it("streams status changes live (SSE) to those who may see the project, and to nobody else", async () => {
+    type Change = { deploymentId: string; environmentId: string; status: string };
+    const projectStream: Change[] = [];
+    const errors: unknown[] = [];
+    let started = false;
+    const projectSub = s.vic.api.deployments.onChange.subscribe(
+      { projectId: project.id },
+      {
+        onStarted: () => {
+          started = true;
+        },
+        onData: (e) => projectStream.push(e),
+        onError: (e) => errors.push(e),
+      },
+    );
+    const outsiderErrors: unknown[] = [];
+    const outsiderData: unknown[] = [];
+    const outsiderSub = s.zed.api.deployments.onChange.subscribe(
+      { projectId: project.id },
+      { onData: (e) => outsiderData.push(e), onError: (e) => outsiderErrors.push(e) },
+    );
+    try {
+      await waitFor(
+        async () => started,
+        (ok) => ok,
+      );
+      const requested = await s.bob.api.deployments.request.mutate({
+        environmentId: env.development,
+        spec: { replicas: 3 },
+      });
+      // One deployment's stream starts with its current status, then follows it.
+      const own: string[] = [];
+      const ownSub = s.bob.api.deployments.onChange.subscribe(
+        { deploymentId: requested.id },
+        { onData: (e) => own.push(e.status), onError: (e) => errors.push(e) },
+      );
+      try {
+        await waitFor(
+          async () => own.at(-1),
+          (last) => last === "committed" || last === "failed" || errors.length > 0,
+          15_000,
+        );
+      } finally {
+        ownSub.unsubscribe();
+      }
+      expect(errors).toEqual([]);
+      expect(own.at(-1)).toBe("committed");
+      expect(["pending", "queued", "committing", "committed"]).toEqual(expect.arrayContaining(own));
+      const mine = await waitFor(
+        async () => projectStream.filter((e) => e.deploymentId === requested.id).map((e) => e.status),
+        (statuses) => statuses.includes("committed"),
+      );
+      expect(mine).toEqual(["pending", "queued", "committing", "committed"]);
+      expect(projectStream.every((e) => e.environmentId === env.development)).toBe(true);
+      // An outsider is told the project does not exist, and hears nothing.
+      await waitFor(
+        async () => outsiderErrors.length,
+        (n) => n > 0,
+      );
+      expect(outsiderErrors[0]).toMatchObject({ data: { httpStatus: 404 } });
+      expect(outsiderData).toEqual([]);
+      const hidden = await failure(
+        new Promise((resolve, reject) => {
+          const sub = s.zed.api.deployments.onChange.subscribe(
+            { deploymentId: requested.id },
+            {
+              onData: resolve,
+              onError: (e) => {
+                sub.unsubscribe();
+                reject(e);
+              },
+            },
+          );
+        }),
+      );
+      expect(hidden.juanie.code).toBe("NOT_FOUND");
+    } finally {
+      projectSub.unsubscribe();
+      outsiderSub.unsubscribe();
+    }
+  });
 });
 
 describe("approvals on production (two approvers)", () => {

@@ -351,7 +351,10 @@ describe("commit", () => {
       await run("mkdir", ["-p", path.dirname(path.join(gitDir, file))]);
       await writeFile(path.join(gitDir, file), "stale");
     }
-    await engine.commit(remote(url), { branch: "main", message: "second", edit });
+    // The platform restarted after the crash: a new engine on the same cache.
+    const restarted = new GitEngine({ cacheDir, identity, allowInsecureHttp: true, timeoutMs: 20_000 });
+    await restarted.commit(remote(url), { branch: "main", message: "second", edit });
+    restarted.close();
     for (const file of stale) await expect(stat(path.join(gitDir, file))).rejects.toThrow(/ENOENT/);
 
     await writeFile(path.join(gitDir, "config"), "[corrupt");

@@ -107,6 +107,11 @@ export class GitEngine {
   private readonly timeoutMs: number;
   private readonly allowLocal: boolean;
   private readonly allowInsecureHttp: boolean;
+  /**
+   * Cached clones already checked for lock files left by a crashed or killed git. Within this process
+   * every operation on a clone runs under its lock, so only a start or a timeout can leave any behind.
+   */
+  private readonly checkedForStaleFiles = new Set<string>();
 
   constructor(opts: GitEngineOptions) {
     this.cacheDir = path.resolve(opts.cacheDir);
@@ -322,8 +327,14 @@ export class GitEngine {
         timeoutMs: this.timeoutMs,
         env: baseGitEnv({ home: dir, allowedProtocols: protocols }),
       });
-      await repo.open();
-      return fn(repo);
+      try {
+        await repo.open({ removeStaleFiles: !this.checkedForStaleFiles.has(dir) });
+        this.checkedForStaleFiles.add(dir);
+        return await fn(repo);
+      } catch (error) {
+        if (error instanceof GitError && error.reason === "timeout") this.checkedForStaleFiles.delete(dir);
+        throw error;
+      }
     });
   }
 }
@@ -393,8 +404,8 @@ class CachedRepo {
   }
 
   /** Creates the bare clone, or repairs it: a crashed or killed git leaves lock files and temporary indexes behind. */
-  async open(): Promise<void> {
-    await removeStale(this.gitDir);
+  async open(opts: { removeStaleFiles: boolean }): Promise<void> {
+    if (opts.removeStaleFiles) await removeStale(this.gitDir);
     // Fast path without spawning git: the config line `git config` writes for a plain URL.
     const config = await readFile(path.join(this.gitDir, "config"), "utf8").catch(() => "");
     if (config.includes(`\turl = ${this.opts.remote.url}\n`)) return;

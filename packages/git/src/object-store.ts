@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { linkSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { GIT_GLOBAL_ARGS } from "./run-git.ts";
@@ -16,6 +17,11 @@ import { GIT_GLOBAL_ARGS } from "./run-git.ts";
 export class ObjectStore {
   private batch: CatFileBatch | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Objects never change: the ones read or written lately are kept, up to CACHE_BYTES, least recent out first. */
+  private readonly cache = new Map<string, GitObject>();
+  private cacheBytes = 0;
+  /** Fan-out directories (objects/xx) known to exist. */
+  private readonly knownDirs = new Set<string>();
 
   constructor(
     private readonly gitDir: string,
@@ -33,11 +39,17 @@ export class ObjectStore {
   async readMany(oids: string[]): Promise<(GitObject | null)[]> {
     if (oids.length === 0) return [];
     for (const oid of oids) assertOid(oid);
+    const results = oids.map((oid) => this.cached(oid));
+    const missing = [...new Set(oids.filter((_, i) => results[i] === null))];
+    if (missing.length === 0) return results;
     this.touch();
     if (!this.batch || this.batch.closed) this.batch = new CatFileBatch(this.gitDir, this.env);
     const batch = this.batch;
     try {
-      return await batch.request(oids);
+      const found = await batch.request(missing);
+      const byOid = new Map(missing.map((oid, i) => [oid, found[i] ?? null]));
+      for (const [oid, object] of byOid) if (object) this.remember(oid, object);
+      return oids.map((oid, i) => results[i] ?? byOid.get(oid) ?? null);
     } catch (error) {
       // The process died (killed, repository removed): the next call starts a new one.
       batch.close();
@@ -46,24 +58,32 @@ export class ObjectStore {
     }
   }
 
-  /** Writes a loose object (unless the repository has it) and returns its id. */
+  /**
+   * Writes a loose object (unless the repository has it) and returns its id. Synchronous file calls:
+   * the objects are small, and a few system calls cost less than as many trips through the thread pool.
+   */
   async write(type: ObjectType, data: Buffer): Promise<string> {
     const header = Buffer.from(`${type} ${data.length}\0`);
     const full = Buffer.concat([header, data]);
     const oid = createHash("sha1").update(full).digest("hex");
+    if (this.cache.has(oid)) return oid;
     const dir = path.join(this.gitDir, "objects", oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
-    await mkdir(dir, { recursive: true });
+    if (!this.knownDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
     const tmp = path.join(dir, `tmp_obj_juanie_${randomBytes(6).toString("hex")}`);
-    await writeFile(tmp, deflateSync(full), { mode: 0o444, flag: "wx" });
+    writeFileSync(tmp, deflateSync(full, { level: 1 }), { mode: 0o444, flag: "wx" });
     try {
       // Like git: link, so an existing object (perhaps being read right now) is never replaced.
-      await link(tmp, file);
+      linkSync(tmp, file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     } finally {
-      await rm(tmp, { force: true });
+      unlinkSync(tmp);
     }
+    this.remember(oid, { type, data });
     return oid;
   }
 
@@ -100,8 +120,31 @@ export class ObjectStore {
     }
   }
 
-  /** Stops the batch process (the next read starts a new one). */
+  private cached(oid: string): GitObject | null {
+    const object = this.cache.get(oid);
+    if (!object) return null;
+    // Most recently used last.
+    this.cache.delete(oid);
+    this.cache.set(oid, object);
+    return object;
+  }
+
+  private remember(oid: string, object: GitObject) {
+    if (object.data.length > CACHE_BYTES / 16 || this.cache.has(oid)) return;
+    this.cache.set(oid, object);
+    this.cacheBytes += object.data.length;
+    for (const [old, value] of this.cache) {
+      if (this.cacheBytes <= CACHE_BYTES) break;
+      this.cache.delete(old);
+      this.cacheBytes -= value.data.length;
+    }
+  }
+
+  /** Stops the batch process (the next read starts a new one) and forgets what it cached. */
   close(): void {
+    this.cache.clear();
+    this.cacheBytes = 0;
+    this.knownDirs.clear();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.batch?.close();
@@ -130,6 +173,8 @@ export interface TreeEntry {
 }
 
 const OID = /^[0-9a-f]{40}$/;
+/** Per cached repository. */
+const CACHE_BYTES = 4 * 1024 * 1024;
 
 export function assertOid(oid: string): void {
   if (!OID.test(oid)) throw new RangeError(`'${oid}' is not a SHA-1 object id.`);

@@ -100,13 +100,17 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** A domain error as the transport error with the matching HTTP status; anything else as it is. */
+export function toTransportError(error: unknown): unknown {
+  const cause = error instanceof TRPCError ? error.cause : error;
+  if (cause instanceof DomainError) return new TRPCError({ code: codeFor[cause.code], message: cause.message, cause });
+  return error;
+}
+
 /** Domain errors become transport errors with the matching HTTP status, here and nowhere else. */
 const mapDomainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: codeFor[cause.code], message: cause.message, cause });
-  }
+  if (!result.ok && result.error.cause instanceof DomainError) throw toTransportError(result.error);
   return result;
 });
 

@@ -6,7 +6,7 @@ import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { GitOpsDeps } from "../shared/deps.ts";
-import { deploymentTrailer } from "./service.ts";
+import { deploymentTrailer, publishChange } from "./service.ts";
 
 /**
  * The Git road: commits pushed to an environment's branch that touch its path become
@@ -86,6 +86,7 @@ export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): 
         .returning();
       if (row) {
         await recordObserved(tx, row.id, c.authorName);
+        await publishChange(tx, row);
         recorded++;
       }
     }

@@ -33,6 +33,7 @@ import {
   environmentPermissionOf,
 } from "../environments/access.ts";
 import { enqueueJob } from "../jobs/queue.ts";
+import { publish } from "../notifications/realtime.ts";
 import { notify } from "../notifications/service.ts";
 import { commitUrl, gitFailure, type RepositoryRow, remoteOf } from "../repositories/service.ts";
 import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
@@ -77,7 +78,19 @@ async function applyEvent(
   await tx
     .insert(deploymentEvents)
     .values({ deploymentId: d.id, fromStatus: d.status, toStatus: t.to, message: opts.message ?? null });
+  await publishChange(tx, row);
   return row;
+}
+
+/** Tells live views (SSE) that a deployment changed, when the transaction commits. */
+export async function publishChange(tx: Executor, d: DeploymentRow): Promise<void> {
+  await publish(tx, {
+    type: "deployment.changed",
+    deploymentId: d.id,
+    projectId: d.projectId,
+    environmentId: d.environmentId,
+    status: d.status,
+  });
 }
 
 async function insertDeployment(
@@ -89,6 +102,7 @@ async function insertDeployment(
   await tx
     .insert(deploymentEvents)
     .values({ deploymentId: row!.id, fromStatus: null, toStatus: values.status, message });
+  await publishChange(tx, row!);
   return row!;
 }
 
@@ -129,9 +143,13 @@ function manifestFailure(err: unknown): never {
   throw err;
 }
 
-/** The edit a UI deployment makes: the same function for the preview and for the commit. */
-function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | null) {
+/**
+ * The edit a UI deployment makes: the same function for the preview and for the commit. `rendered` is
+ * what the request rendered on `baseSha`: on that same head the edit gives exactly that, so it is used as is.
+ */
+function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | null, rendered?: FileChanges) {
   return async (files: FileAccess): Promise<FileChanges> => {
+    if (rendered && baseSha && files.head === baseSha) return rendered;
     const head = await manifestView(files, target.path);
     if (baseSha && files.head !== baseSha) {
       // The branch moved since the preview: refuse when someone changed the same fields differently.
@@ -364,6 +382,8 @@ export async function requestDeployment(
           spec: input.spec,
           message: input.message ?? null,
           requestedBy: await requesterTrailer(tx, actor.user.id),
+          // The changed files as rendered on baseSha (null: deleted).
+          rendered: r.after,
         },
         fields: r.fields,
         diff: r.diff,
@@ -555,12 +575,17 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
   try {
     if (!env) throw InputError.field("environmentId", "was deleted");
     const target = await gitopsTarget(deps.db, env);
-    const request = started.request as { spec?: DeploySpec; requestedBy?: string; targetSha?: string };
+    const request = started.request as {
+      spec?: DeploySpec;
+      requestedBy?: string;
+      targetSha?: string;
+      rendered?: FileChanges;
+    };
     const remote = remoteOf(deps, target.repo);
     const edit =
       started.method === "rollback" && request.targetSha
         ? restoreEdit(target.path, request.targetSha)
-        : deployEdit(target, request.spec ?? {}, started.baseSha);
+        : deployEdit(target, request.spec ?? {}, started.baseSha, request.rendered);
     const result = await deps.git.commit(remote, {
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
@@ -854,6 +879,11 @@ export async function listDeployments(
   return pageOf(rows, input.limit, summaryOf, (r) => r.d.id);
 }
 
+/** Throws (as for any hidden project) unless the actor may see a project's deployments. */
+export async function authorizeDeploymentsOf(deps: GitOpsDeps, actor: Actor, projectId: string): Promise<void> {
+  await authorizeProject(deps.db, actor, "project.read", projectId);
+}
+
 export async function getDeployment(deps: GitOpsDeps, actor: Actor, deploymentId: string): Promise<DeploymentDetail> {
   const [row] = await baseQuery(deps.db).where(eq(deployments.id, deploymentId));
   if (!row) throw new NotFoundError("Deployment");
@@ -878,7 +908,8 @@ export async function getDeployment(deps: GitOpsDeps, actor: Actor, deploymentId
   const decided = approvals.some((a) => a.u.id === actor.user.id);
   return {
     ...summaryOf(row),
-    request: d.request,
+    // The rendered files are the commit's input, shown as `diff`: not repeated in the answer.
+    request: Object.fromEntries(Object.entries(d.request as Record<string, unknown>).filter(([k]) => k !== "rendered")),
     fields: d.fields,
     diff: d.diff,
     path: d.path,

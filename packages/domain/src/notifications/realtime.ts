@@ -4,7 +4,10 @@ import { sql } from "drizzle-orm";
 /** Postgres channel carrying realtime events between replicas (LISTEN/NOTIFY). */
 export const realtimeChannel = "juanie_events";
 
-export type RealtimeEvent = { type: "notifications.changed"; userId: string };
+export type RealtimeEvent =
+  | { type: "notifications.changed"; userId: string }
+  /** A deployment was created or changed status (ids only: subscribers read it with their own access). */
+  | { type: "deployment.changed"; deploymentId: string; projectId: string; environmentId: string; status: string };
 
 /** Published when the transaction commits (NOTIFY is transactional), never for rolled-back work. */
 export async function publish(tx: Executor, event: RealtimeEvent): Promise<void> {
@@ -14,8 +17,18 @@ export async function publish(tx: Executor, event: RealtimeEvent): Promise<void>
 export function parseRealtimeEvent(payload: string | undefined): RealtimeEvent | null {
   if (!payload) return null;
   try {
-    const v = JSON.parse(payload) as { type?: unknown; userId?: unknown };
+    const v = JSON.parse(payload) as Record<string, unknown>;
     if (v.type === "notifications.changed" && typeof v.userId === "string") return { type: v.type, userId: v.userId };
+    const { deploymentId, projectId, environmentId, status } = v;
+    if (
+      v.type === "deployment.changed" &&
+      typeof deploymentId === "string" &&
+      typeof projectId === "string" &&
+      typeof environmentId === "string" &&
+      typeof status === "string"
+    ) {
+      return { type: v.type, deploymentId, projectId, environmentId, status };
+    }
   } catch {
     // ignore foreign payloads
   }

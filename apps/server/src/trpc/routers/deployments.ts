@@ -1,6 +1,7 @@
 import * as c from "@juanie/contracts";
 import {
   approveDeployment,
+  authorizeDeploymentsOf,
   cancelDeployment,
   createManualDeployment,
   getDeployableValues,
@@ -14,7 +15,7 @@ import {
 } from "@juanie/domain";
 import { deploySpecSchema } from "@juanie/manifests";
 import { z } from "zod";
-import { authedProcedure, router } from "../trpc.ts";
+import { authedProcedure, router, toTransportError } from "../trpc.ts";
 
 const deployInput = z.object({
   environmentId: c.uuidSchema,
@@ -34,7 +35,41 @@ const preview = z.object({
   approvalRequired: z.boolean(),
 });
 
+const changesInput = z.union([
+  z.object({ deploymentId: c.uuidSchema }).strict(),
+  z.object({ projectId: c.uuidSchema }).strict(),
+]);
+
 export const deploymentsRouter = router({
+  /**
+   * Live changes over SSE, `{ deploymentId, environmentId, status }`: of one deployment (its current
+   * status first), or of every deployment of a project. Access is checked again for every event.
+   */
+  onChange: authedProcedure.input(changesInput).subscription(async function* ({ ctx, input, signal }) {
+    // Errors thrown while streaming do not pass the procedure's middlewares: mapped here.
+    try {
+      // Listen before reading, so a change committed in between is not lost.
+      const events = ctx.realtime.events(signal);
+      let projectId: string;
+      if ("deploymentId" in input) {
+        const d = await getDeployment(ctx.deps, ctx.actor, input.deploymentId);
+        projectId = d.projectId;
+        yield { deploymentId: d.id, environmentId: d.environment.id, status: d.status };
+      } else {
+        projectId = input.projectId;
+        await authorizeDeploymentsOf(ctx.deps, ctx.actor, projectId);
+      }
+      for await (const event of events) {
+        if (event.type !== "deployment.changed" || event.projectId !== projectId) continue;
+        if ("deploymentId" in input && event.deploymentId !== input.deploymentId) continue;
+        // Access taken away while the stream is open ends it.
+        await authorizeDeploymentsOf(ctx.deps, ctx.actor, projectId);
+        yield { deploymentId: event.deploymentId, environmentId: event.environmentId, status: event.status };
+      }
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }),
   list: authedProcedure
     .input(c.listDeploymentsInput)
     .output(c.deploymentsPage)
