@@ -16,6 +16,11 @@ export interface GitServer {
   createRepo(name: string, opts?: { withInitialCommit?: boolean; defaultBranch?: string }): Promise<string>;
   /** Run git inside a bare repository (e.g. to read what was pushed). */
   git(repo: string, args: string[]): Promise<string>;
+  /**
+   * Calls `listener` with the repository path (`/name.git`) each time a push to it has been received
+   * (its receive-pack answer sent). Returns the function that removes the listener.
+   */
+  onPushed(listener: (repoPath: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -26,6 +31,7 @@ export interface GitServer {
 export async function startGitServer(opts: { token: string; readOnlyToken?: string }): Promise<GitServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), "juanie-git-"));
   const requests: GitServer["requests"] = [];
+  const pushListeners = new Set<(repoPath: string) => void>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const auth = req.headers.authorization ?? "";
@@ -88,7 +94,13 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       res.writeHead(status);
       res.write(head.subarray(sep + 4));
     });
-    cgi.stdout.on("end", () => res.end());
+    cgi.stdout.on("end", () => {
+      res.end();
+      if (req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
+        const repoPath = url.pathname.slice(0, -"/git-receive-pack".length);
+        for (const listener of pushListeners) listener(repoPath);
+      }
+    });
     cgi.on("error", () => res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -102,6 +114,10 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
     root,
     requests,
     git,
+    onPushed(listener) {
+      pushListeners.add(listener);
+      return () => pushListeners.delete(listener);
+    },
     async createRepo(name, o = {}) {
       const dir = path.join(root, `${name}.git`);
       await mkdir(dir, { recursive: true });

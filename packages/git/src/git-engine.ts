@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -112,6 +113,8 @@ export class GitEngine {
    * every operation on a clone runs under its lock, so only a start or a timeout can leave any behind.
    */
   private readonly checkedForStaleFiles = new Set<string>();
+  /** Cached clones whose directory exists (known since the last failure on them). */
+  private readonly verified = new Set<string>();
 
   constructor(opts: GitEngineOptions) {
     this.cacheDir = path.resolve(opts.cacheDir);
@@ -315,7 +318,6 @@ export class GitEngine {
     if (!check.ok) throw new GitError("invalid_url", check.message);
     const dir = path.join(this.cacheDir, createHash("sha256").update(remote.url).digest("hex").slice(0, 32));
     return withRepoLock(dir, async () => {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
       const protocols = ["https", "ssh"];
       if (this.allowInsecureHttp) protocols.push("http");
       if (this.allowLocal) protocols.push("file");
@@ -328,10 +330,14 @@ export class GitEngine {
         env: baseGitEnv({ home: dir, allowedProtocols: protocols }),
       });
       try {
+        if (!this.verified.has(dir)) await mkdir(dir, { recursive: true, mode: 0o700 });
         await repo.open({ removeStaleFiles: !this.checkedForStaleFiles.has(dir) });
         this.checkedForStaleFiles.add(dir);
+        this.verified.add(dir);
         return await fn(repo);
       } catch (error) {
+        // Look again next time: the clone may be what failed.
+        this.verified.delete(dir);
         if (error instanceof GitError && error.reason === "timeout") this.checkedForStaleFiles.delete(dir);
         throw error;
       }
@@ -406,8 +412,14 @@ class CachedRepo {
   /** Creates the bare clone, or repairs it: a crashed or killed git leaves lock files and temporary indexes behind. */
   async open(opts: { removeStaleFiles: boolean }): Promise<void> {
     if (opts.removeStaleFiles) await removeStale(this.gitDir);
-    // Fast path without spawning git: the config line `git config` writes for a plain URL.
-    const config = await readFile(path.join(this.gitDir, "config"), "utf8").catch(() => "");
+    // Fast path without spawning git: the config line `git config` writes for a plain URL (a small
+    // file, read synchronously: this runs before every operation).
+    let config = "";
+    try {
+      config = readFileSync(path.join(this.gitDir, "config"), "utf8");
+    } catch {
+      // not created yet
+    }
     if (config.includes(`\turl = ${this.opts.remote.url}\n`)) return;
     const ok = await this.git(["config", "--get", "remote.origin.url"]).then(
       (out) => out.stdout.toString().trim() === this.opts.remote.url,

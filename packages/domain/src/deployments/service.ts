@@ -33,13 +33,13 @@ import {
   environmentPermissionOf,
 } from "../environments/access.ts";
 import { enqueueJob } from "../jobs/queue.ts";
-import { publish } from "../notifications/realtime.ts";
+import { publish, realtimeChannel } from "../notifications/realtime.ts";
 import { notify } from "../notifications/service.ts";
 import { commitUrl, gitFailure, type RepositoryRow, remoteOf } from "../repositories/service.ts";
 import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
-import { mutate } from "../shared/mutation.ts";
+import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -310,14 +310,17 @@ async function enqueueCommit(tx: Executor, d: DeploymentRow): Promise<void> {
   );
 }
 
-/** A change rendered before the transaction that records it, for the target it was rendered on. */
-type Rendered<T> = { ok: true; value: T; target: GitopsTarget } | { ok: false; error: unknown } | null;
+/** A change rendered before the transaction that records it, with the access decision it was rendered under. */
+type Rendered<T> =
+  | { ok: true; value: T; target: GitopsTarget; access: Awaited<ReturnType<typeof authorizeEnvironment>> }
+  | { ok: false; error: unknown }
+  | null;
 
 /**
- * Renders before the transaction, so that reading Git (and fetching, when it must) never holds a
- * database transaction open. Nothing is rendered for an actor who may not deploy to the environment
- * (null): the transaction then denies and audits the request as usual. A rendering error is kept, to
- * be thrown inside the transaction, where it is audited.
+ * Authorizes, then renders, before the transaction: reading Git (and fetching, when it must) never
+ * holds a database transaction open. Nothing is rendered for an actor who may not deploy to the
+ * environment (null): the transaction then denies and audits the request as usual. A rendering error
+ * is kept, to be thrown inside the transaction, where it is audited.
  */
 async function renderBeforeTx<T>(
   deps: GitOpsDeps,
@@ -325,31 +328,42 @@ async function renderBeforeTx<T>(
   environmentId: string,
   render: (target: GitopsTarget) => Promise<T>,
 ): Promise<Rendered<T>> {
+  let access: Awaited<ReturnType<typeof authorizeEnvironment>>;
   let target: GitopsTarget;
   try {
-    const { env } = await authorizeEnvironment(deps.db, actor, "deployment.create", environmentId);
-    target = await gitopsTarget(deps.db, env);
+    access = await authorizeEnvironment(deps.db, actor, "deployment.create", environmentId);
+    target = await gitopsTarget(deps.db, access.env);
   } catch {
     return null;
   }
   try {
-    return { ok: true, value: await render(target), target };
+    return { ok: true, value: await render(target), target, access };
   } catch (error) {
     return { ok: false, error };
   }
 }
 
-/** Inside the transaction: what was rendered, provided it was rendered for the environment as it is now. */
-function renderedFor<T>(rendered: Rendered<T>, target: GitopsTarget): T {
-  if (rendered && !rendered.ok) throw rendered.error;
-  const same =
-    rendered?.target.repo.id === target.repo.id &&
-    rendered.target.branch === target.branch &&
-    rendered.target.path === target.path;
-  if (!rendered || !same) {
-    throw new ConflictError("The environment's access or GitOps settings changed meanwhile: please try again");
+/**
+ * Inside the transaction: the environment as authorized and rendered for, or the audited denial (or
+ * rendering error) when there is none. The decision is the one taken just before, as for any check
+ * made ahead of a write under read-committed isolation.
+ */
+async function authorizedRendering<T>(
+  tx: Executor,
+  actor: Actor,
+  environmentId: string,
+  rendered: Rendered<T>,
+  audit: AuditDraft,
+): Promise<{ env: EnvironmentRow; target: GitopsTarget; value: T }> {
+  if (rendered?.ok) {
+    audit.organizationId = rendered.access.project.organizationId;
+    audit.projectId = rendered.access.project.id;
+    return { env: rendered.access.env, target: rendered.target, value: rendered.value };
   }
-  return rendered.value;
+  // Denied (audited as such), or not found.
+  await authorizeEnvironment(tx, actor, "deployment.create", environmentId, audit);
+  if (rendered && !rendered.ok) throw rendered.error;
+  throw new ConflictError("The environment's access or GitOps settings changed meanwhile: please try again");
 }
 
 export async function requestDeployment(
@@ -367,9 +381,7 @@ export async function requestDeployment(
     { actor },
     { action: "deployment.request", resourceType: "deployment" },
     async (tx, audit) => {
-      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
-      const target = await gitopsTarget(tx, env);
-      const r = renderedFor(rendered, target);
+      const { env, target, value: r } = await authorizedRendering(tx, actor, input.environmentId, rendered, audit);
       if (!r.changedFiles.length)
         throw InputError.field("spec", "changes nothing: the environment already has these values");
       const d = await startDeployment(deps, tx, actor, env, {
@@ -539,14 +551,38 @@ async function expireIfDue(deps: GitOpsDeps, deploymentId: string): Promise<void
 // Commit (job) — the only place the UI road writes to Git
 // ---------------------------------------------------------------------------
 
+/** queued → committing, as the state machine says; checked once when the module loads. */
+const startCommit = transitionDeployment("queued", "start_commit");
+if (!startCommit.ok || startCommit.to !== "committing") throw new Error("state machine: queued must start_commit");
+
+/**
+ * The job takes its deployment: queued → committing, with its event row and live notification, in one
+ * statement (the job runs on the critical path of every deploy). Null when it is not queued any more:
+ * already handled (jobs are safe to retry), cancelled, or deleted with its environment or project.
+ */
+async function takeQueued(deps: GitOpsDeps, deploymentId: string): Promise<DeploymentRow | null> {
+  const at = deps.clock.now().toISOString();
+  const result = await deps.db.execute(sql`
+    with taken as (
+      update ${deployments} set status = 'committing', updated_at = ${at}, started_at = ${at}
+      where id = ${deploymentId} and status = 'queued'
+      returning id, project_id, environment_id
+    ), event as (
+      insert into ${deploymentEvents} (deployment_id, from_status, to_status)
+      select id, 'queued', 'committing' from taken
+    )
+    select id, pg_notify(${realtimeChannel}, json_build_object(
+      'type', 'deployment.changed', 'deploymentId', id, 'projectId', project_id,
+      'environmentId', environment_id, 'status', 'committing')::text)
+    from taken`);
+  if (result.rows.length === 0) return null;
+  const [row] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
+  return row ?? null;
+}
+
 export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): Promise<void> {
   const now = () => deps.clock.now();
-  const started = await deps.db.transaction(async (tx) => {
-    const [d] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
-    // Already handled (jobs are safe to retry), or deleted with its environment or project: nothing to do.
-    if (d?.status !== "queued") return null;
-    return applyEvent(tx, d, "start_commit", { now: now() });
-  });
+  const started = await takeQueued(deps, deploymentId);
   if (!started) return;
   const [env] = await deps.db.select().from(environments).where(eq(environments.id, started.environmentId));
   const fail = async (message: string, conflict: DeploymentConflict["conflicts"] | null = null) => {
@@ -673,15 +709,18 @@ export async function rollbackDeployment(
     async (tx, audit) => {
       const [targetRow] = await tx.select().from(deployments).where(eq(deployments.id, input.deploymentId));
       if (!targetRow) throw new NotFoundError("Deployment");
-      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
       if (!targetRow.commitSha || !["committed", "succeeded", "rolled_back"].includes(targetRow.status)) {
+        await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
         throw InputError.field(
           "deploymentId",
           "has no commit to return to: only committed deployments can be rolled back to",
         );
       }
-      const target = await gitopsTarget(tx, env);
-      const preview = renderedFor(rendered, target);
+      const {
+        env,
+        target,
+        value: preview,
+      } = await authorizedRendering(tx, actor, targetRow.environmentId, rendered, audit);
       if (!preview.changedFiles.length)
         throw InputError.field("deploymentId", "is what the environment already runs: nothing to roll back");
       const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
