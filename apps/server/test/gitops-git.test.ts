@@ -798,7 +798,7 @@ describe("deploying from the UI", () => {
         async () => projectStream.filter((e) => e.deploymentId === requested.id).map((e) => e.status),
         (statuses) => statuses.includes("committed"),
       );
-      expect(mine).toEqual(["pending", "queued", "committing", "committed"]);
+      expect(mine).toEqual(["queued", "committing", "committed"]);
       expect(projectStream.every((e) => e.environmentId === env.development)).toBe(true);
       // An outsider is told the project does not exist, and hears nothing.
       await waitFor(

@@ -128,11 +128,15 @@ interface GitopsTarget {
   path: string;
 }
 
-async function gitopsTarget(db: Executor, env: EnvironmentRow): Promise<GitopsTarget> {
+/** `loaded`: the environment's repository when the caller read it already. */
+async function gitopsTarget(db: Executor, env: EnvironmentRow, loaded?: RepositoryRow | null): Promise<GitopsTarget> {
   if (!env.gitopsEnabled || !env.repositoryId || !env.branch || !env.path) {
     throw InputError.field("environmentId", "has GitOps turned off: enable it and choose repository, branch and path");
   }
-  const [repo] = await db.select().from(repositories).where(eq(repositories.id, env.repositoryId));
+  const [repo] =
+    loaded?.id === env.repositoryId
+      ? [loaded]
+      : await db.select().from(repositories).where(eq(repositories.id, env.repositoryId));
   if (!repo) throw InputError.field("environmentId", "points at a repository that is no longer connected");
   return { env, repo, branch: env.branch, path: env.path };
 }
@@ -272,27 +276,38 @@ async function startDeployment(
   values: typeof deployments.$inferInsert,
 ): Promise<DeploymentRow> {
   const now = deps.clock.now();
-  const d = await insertDeployment(tx, { ...values, status: "pending" }, null);
-  if (env.approvalRequired) {
-    const row = await applyEvent(tx, d, "request_approval", {
-      now,
-      message: `${env.minApprovals} approval(s) required`,
-      set: { approvalExpiresAt: new Date(now.getTime() + deps.gitops.approvalTtlHours * 3600_000) },
-    });
-    for (const userId of await eligibleApprovers(tx, env)) {
-      if (userId === actor.user.id) continue;
-      await notify(
-        tx,
-        userId,
-        "deployment.approval_requested",
-        { environmentName: env.name, requestedBy: actor.user.username, deploymentId: d.id },
-        `/deployments/${d.id}`,
-      );
-    }
-    return row;
+  if (!env.approvalRequired) {
+    // pending → queued at once: inserted queued, with both event rows (the common path, kept short).
+    const submitted = transitionDeployment("pending", "submit");
+    if (!submitted.ok) throw new Error(`state machine: ${submitted.error}`);
+    const [row] = await tx
+      .insert(deployments)
+      .values({ ...values, status: submitted.to })
+      .returning();
+    await tx.insert(deploymentEvents).values([
+      { deploymentId: row!.id, fromStatus: null, toStatus: "pending" },
+      { deploymentId: row!.id, fromStatus: "pending", toStatus: submitted.to },
+    ]);
+    await publishChange(tx, row!);
+    await enqueueCommit(tx, row!);
+    return row!;
   }
-  const row = await applyEvent(tx, d, "submit", { now });
-  await enqueueCommit(tx, row);
+  const d = await insertDeployment(tx, { ...values, status: "pending" }, null);
+  const row = await applyEvent(tx, d, "request_approval", {
+    now,
+    message: `${env.minApprovals} approval(s) required`,
+    set: { approvalExpiresAt: new Date(now.getTime() + deps.gitops.approvalTtlHours * 3600_000) },
+  });
+  for (const userId of await eligibleApprovers(tx, env)) {
+    if (userId === actor.user.id) continue;
+    await notify(
+      tx,
+      userId,
+      "deployment.approval_requested",
+      { environmentName: env.name, requestedBy: actor.user.username, deploymentId: d.id },
+      `/deployments/${d.id}`,
+    );
+  }
   return row;
 }
 
@@ -411,7 +426,8 @@ export async function requestDeployment(
       return d.id;
     },
   );
-  return getDeployment(deps, actor, id);
+  // Authorized above (a denial never gets here): the answer does not check again.
+  return getDeployment(deps, actor, id, rendered?.ok ? rendered.access : undefined);
 }
 
 // ---------------------------------------------------------------------------
@@ -560,7 +576,10 @@ if (!startCommit.ok || startCommit.to !== "committing") throw new Error("state m
  * statement (the job runs on the critical path of every deploy). Null when it is not queued any more:
  * already handled (jobs are safe to retry), cancelled, or deleted with its environment or project.
  */
-async function takeQueued(deps: GitOpsDeps, deploymentId: string): Promise<DeploymentRow | null> {
+async function takeQueued(
+  deps: GitOpsDeps,
+  deploymentId: string,
+): Promise<{ d: DeploymentRow; env: EnvironmentRow | null; repo: RepositoryRow | null } | null> {
   const at = deps.clock.now().toISOString();
   const result = await deps.db.execute(sql`
     with taken as (
@@ -576,15 +595,21 @@ async function takeQueued(deps: GitOpsDeps, deploymentId: string): Promise<Deplo
       'environmentId', environment_id, 'status', 'committing')::text)
     from taken`);
   if (result.rows.length === 0) return null;
-  const [row] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
+  // With its environment and that environment's repository, in the same read.
+  const [row] = await deps.db
+    .select({ d: deployments, env: environments, repo: repositories })
+    .from(deployments)
+    .leftJoin(environments, eq(environments.id, deployments.environmentId))
+    .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
+    .where(eq(deployments.id, deploymentId));
   return row ?? null;
 }
 
 export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): Promise<void> {
   const now = () => deps.clock.now();
-  const started = await takeQueued(deps, deploymentId);
-  if (!started) return;
-  const [env] = await deps.db.select().from(environments).where(eq(environments.id, started.environmentId));
+  const taken = await takeQueued(deps, deploymentId);
+  if (!taken) return;
+  const { d: started, env } = taken;
   const fail = async (message: string, conflict: DeploymentConflict["conflicts"] | null = null) => {
     await mutate(
       deps,
@@ -610,7 +635,7 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
   };
   try {
     if (!env) throw InputError.field("environmentId", "was deleted");
-    const target = await gitopsTarget(deps.db, env);
+    const target = await gitopsTarget(deps.db, env, taken.repo);
     const request = started.request as {
       spec?: DeploySpec;
       requestedBy?: string;
@@ -923,14 +948,26 @@ export async function authorizeDeploymentsOf(deps: GitOpsDeps, actor: Actor, pro
   await authorizeProject(deps.db, actor, "project.read", projectId);
 }
 
-export async function getDeployment(deps: GitOpsDeps, actor: Actor, deploymentId: string): Promise<DeploymentDetail> {
+/**
+ * One deployment as its detail page shows it. `access`: the caller's access to its environment, when
+ * the caller has just been authorized for it (the answer to their own request): not checked again.
+ */
+export async function getDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  deploymentId: string,
+  access?: { permission: Awaited<ReturnType<typeof environmentPermissionOf>> },
+): Promise<DeploymentDetail> {
   const [row] = await baseQuery(deps.db).where(eq(deployments.id, deploymentId));
   if (!row) throw new NotFoundError("Deployment");
-  const { subject } = await authorizeProject(deps.db, actor, "project.read", row.d.projectId);
-  const permission = await environmentPermissionOf(deps.db, actor, row.env, {
-    orgRole: subject.orgRole,
-    projectRole: subject.projectRole ?? null,
-  });
+  let permission = access?.permission;
+  if (!access) {
+    const { subject } = await authorizeProject(deps.db, actor, "project.read", row.d.projectId);
+    permission = await environmentPermissionOf(deps.db, actor, row.env, {
+      orgRole: subject.orgRole,
+      projectRole: subject.projectRole ?? null,
+    });
+  }
   const approvals = await deps.db
     .select({ a: deploymentApprovals, u: users })
     .from(deploymentApprovals)
