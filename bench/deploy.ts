@@ -12,7 +12,7 @@ import { startGitServer } from "../test/git-server.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { type Row, round } from "./table.ts";
 
-const SEQUENTIAL = 30;
+const SEQUENTIAL = 60;
 const CONCURRENT = 100;
 /** One sequential deploy, request → committed. */
 const DEPLOY_TIMEOUT_MS = 60_000;

@@ -27,15 +27,18 @@ export async function effectiveProjectRole(
   projectId: string,
   userId: string,
 ): Promise<ProjectRole | null> {
-  const direct = await db
-    .select({ role: projectMembers.role })
-    .from(projectMembers)
-    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
-  const viaTeams = await db
-    .select({ role: projectTeamGrants.role })
-    .from(projectTeamGrants)
-    .innerJoin(teamMembers, eq(teamMembers.teamId, projectTeamGrants.teamId))
-    .where(and(eq(projectTeamGrants.projectId, projectId), eq(teamMembers.userId, userId)));
+  // Independent reads, run at once (on a transaction's single connection they simply queue).
+  const [direct, viaTeams] = await Promise.all([
+    db
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId))),
+    db
+      .select({ role: projectTeamGrants.role })
+      .from(projectTeamGrants)
+      .innerJoin(teamMembers, eq(teamMembers.teamId, projectTeamGrants.teamId))
+      .where(and(eq(projectTeamGrants.projectId, projectId), eq(teamMembers.userId, userId))),
+  ]);
   return highestProjectRole([...direct, ...viaTeams].map((r) => r.role));
 }
 
@@ -106,10 +109,14 @@ export async function authorizeProject(
     draft.projectId = project.id;
     draft.resourceId ??= project.id;
   }
+  const [orgRole, projectRole] = await Promise.all([
+    orgRoleOf(db, project.organizationId, actor.user.id),
+    effectiveProjectRole(db, project.id, actor.user.id),
+  ]);
   const subject: Subject = {
     isPlatformAdmin: actor.user.isPlatformAdmin,
-    orgRole: await orgRoleOf(db, project.organizationId, actor.user.id),
-    projectRole: await effectiveProjectRole(db, project.id, actor.user.id),
+    orgRole,
+    projectRole,
     projectVisibility: project.visibility,
   };
   // A project the actor may not even read is reported as missing.

@@ -388,6 +388,8 @@ export async function requestDeployment(
 ): Promise<DeploymentDetail> {
   // On the head the platform last saw: the preview the user looked at fetched it, and the commit job
   // re-applies the change on whatever the head is by then.
+  const requestedBy = requesterTrailer(deps.db, actor.user.id);
+  requestedBy.catch(() => {}); // awaited in the transaction; a failure surfaces there
   const rendered = await renderBeforeTx(deps, actor, input.environmentId, (target) =>
     renderDeploy(deps, target, input.spec, { fetch: false }),
   );
@@ -408,7 +410,7 @@ export async function requestDeployment(
         request: {
           spec: input.spec,
           message: input.message ?? null,
-          requestedBy: await requesterTrailer(tx, actor.user.id),
+          requestedBy: await requestedBy,
           // The changed files as rendered on baseSha (null: deleted).
           rendered: r.after,
         },
@@ -580,7 +582,20 @@ async function takeQueued(
   deps: GitOpsDeps,
   deploymentId: string,
 ): Promise<{ d: DeploymentRow; env: EnvironmentRow | null; repo: RepositoryRow | null } | null> {
-  const at = deps.clock.now().toISOString();
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  // With its environment and that environment's repository, read at the same time (the status and
+  // start time it reads may be those from just before the update: set below).
+  // (A query builder runs each time it is awaited: made a promise once.)
+  const read = Promise.resolve(
+    deps.db
+      .select({ d: deployments, env: environments, repo: repositories })
+      .from(deployments)
+      .leftJoin(environments, eq(environments.id, deployments.environmentId))
+      .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
+      .where(eq(deployments.id, deploymentId)),
+  );
+  read.catch(() => {}); // awaited below once the update took the deployment
   const result = await deps.db.execute(sql`
     with taken as (
       update ${deployments} set status = 'committing', updated_at = ${at}, started_at = ${at}
@@ -595,14 +610,9 @@ async function takeQueued(
       'environmentId', environment_id, 'status', 'committing')::text)
     from taken`);
   if (result.rows.length === 0) return null;
-  // With its environment and that environment's repository, in the same read.
-  const [row] = await deps.db
-    .select({ d: deployments, env: environments, repo: repositories })
-    .from(deployments)
-    .leftJoin(environments, eq(environments.id, deployments.environmentId))
-    .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
-    .where(eq(deployments.id, deploymentId));
-  return row ?? null;
+  const [row] = await read;
+  if (!row) return null;
+  return { ...row, d: { ...row.d, status: "committing", startedAt: now, updatedAt: now } };
 }
 
 export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): Promise<void> {

@@ -24,10 +24,23 @@ export async function environmentPermissionOf(
   env: EnvironmentRow,
   subject: { orgRole: OrgRole | null; projectRole: ProjectRole | null },
 ): Promise<EnvironmentPermission | null> {
-  const grants = await db.select().from(environmentGrants).where(eq(environmentGrants.environmentId, env.id));
-  const teamIds = (
-    await db.select({ teamId: teamMembers.teamId }).from(teamMembers).where(eq(teamMembers.userId, actor.user.id))
-  ).map((t) => t.teamId);
+  return permissionFrom(actor, subject, await grantsFor(db, actor, env));
+}
+
+/** The environment's grants and the actor's teams: what an environment permission is decided from. */
+async function grantsFor(db: Executor, actor: Actor, env: EnvironmentRow) {
+  const [grants, teams] = await Promise.all([
+    db.select().from(environmentGrants).where(eq(environmentGrants.environmentId, env.id)),
+    db.select({ teamId: teamMembers.teamId }).from(teamMembers).where(eq(teamMembers.userId, actor.user.id)),
+  ]);
+  return { grants, teamIds: teams.map((t) => t.teamId) };
+}
+
+function permissionFrom(
+  actor: Actor,
+  subject: { orgRole: OrgRole | null; projectRole: ProjectRole | null },
+  { grants, teamIds }: Awaited<ReturnType<typeof grantsFor>>,
+): EnvironmentPermission | null {
   const mine = grants.filter(
     (g) =>
       (g.subjectType === "user" && g.subjectId === actor.user.id) ||
@@ -54,6 +67,9 @@ export async function authorizeEnvironment(
   if (!env) throw new NotFoundError("Environment");
   const isDeployAction = action === "deployment.create" || action === "deployment.approve";
   // Project-level actions (environment.manage, repository.manage) are decided by authorizeProject itself.
+  // The environment's grants are read alongside the project check (independent reads).
+  const grantsRead = grantsFor(db, actor, env);
+  grantsRead.catch(() => {}); // awaited below unless the project check throws first
   const { project, subject } = await authorizeProject(
     db,
     actor,
@@ -70,10 +86,11 @@ export async function authorizeEnvironment(
     throw err;
   });
   if (draft) draft.resourceId ??= env.id;
-  const permission = await environmentPermissionOf(db, actor, env, {
-    orgRole: subject.orgRole,
-    projectRole: subject.projectRole ?? null,
-  });
+  const permission = permissionFrom(
+    actor,
+    { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null },
+    await grantsRead,
+  );
   if (isDeployAction) {
     const d = decide({ ...subject, environmentPermission: permission }, action);
     if (!d.allowed) throw new ForbiddenError(`Forbidden: ${d.reason}`, d.requiredRole);
