@@ -56,18 +56,21 @@ export async function startPlatform(
     await migrateDb(db);
     await migrateQueue(pool, logger);
 
+    const git = new GitEngine({
+      cacheDir: path.join(config.dataDir, "git"),
+      identity: config.gitIdentity,
+      allowLocal: config.allowLocalRepositories,
+      allowInsecureHttp: config.allowLocalRepositories,
+    });
+    // Runs after the worker has stopped (clean-ups run last first): ends the clones' reader processes.
+    cleanups.push(async () => git.close());
     const deps: GitOpsDeps = {
       db,
       clock: systemClock,
       logger,
       config: { publicUrl: config.publicUrl, allowSignup: config.allowSignup, sessionTtlHours: config.sessionTtlHours },
       secrets: new SecretBox(await loadSecretKey(config.secretKey, config.dataDir)),
-      git: new GitEngine({
-        cacheDir: path.join(config.dataDir, "git"),
-        identity: config.gitIdentity,
-        allowLocal: config.allowLocalRepositories,
-        allowInsecureHttp: config.allowLocalRepositories,
-      }),
+      git,
       providers: createProviderAdapter,
       gitops: {
         allowLocalRepositories: config.allowLocalRepositories,
