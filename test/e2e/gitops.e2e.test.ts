@@ -83,6 +83,13 @@ describe("GitOps journey in the browser", () => {
     await ctx.addCookies([{ name: "juanie_session", value: admin.cookie!.split("=")[1]!, url: server.url }]);
     const page = await ctx.newPage();
     watch(page, problems, "ada");
+    // What the page asks the server, to tell streamed updates from polled ones.
+    const requests: { url: string; type: string; at: number }[] = [];
+    page.on("request", (r) =>
+      requests.push({ url: decodeURIComponent(r.url()), type: r.resourceType(), at: Date.now() }),
+    );
+    const streamed = (input: string) =>
+      requests.some((r) => r.type === "eventsource" && r.url.includes("deployments.onChange") && r.url.includes(input));
     const projectUrl = `${server.url}/orgs/acme-corp/projects/web-shop`;
 
     // Connect: a wrong token is refused with the reason under the field; the right one connects.
@@ -132,6 +139,7 @@ describe("GitOps journey in the browser", () => {
     await page.waitForURL("**/deployments/*");
     await page.waitForSelector(`${id("step-git")}[data-state="done"]`, { timeout: 30_000 });
     const firstDeployment = page.url();
+    expect(streamed(`"deploymentId":"${firstDeployment.split("/deployments/")[1]}"`)).toBe(true);
     await screenshot(page, "gitops-04-deployment");
     // Exactly that commit is on the environment's branch, with the user's words and the trailers.
     const message = await git.git("shop", ["log", "-1", "--format=%B", "develop"]);
@@ -151,6 +159,8 @@ describe("GitOps journey in the browser", () => {
     await page.waitForURL("**/deployments/*");
     await page.waitForSelector(`${id("deployment-status")}[data-status="awaiting_approval"]`);
     const approvalUrl = page.url();
+    const approvalId = approvalUrl.split("/deployments/")[1]!;
+    const shownAt = Date.now();
     expect((await git.git("shop", ["rev-parse", "main"])).trim()).toBe(mainBefore);
     const bobPage = await (await newContext(browser, "en")).newPage();
     watch(bobPage, problems, "bob");
@@ -164,14 +174,31 @@ describe("GitOps journey in the browser", () => {
     await bobPage.waitForSelector(`${id("approval-entry")}[data-decision="approved"]`);
     await screenshot(bobPage, "gitops-05-one-approval");
     expect((await git.git("shop", ["rev-parse", "main"])).trim()).toBe(mainBefore);
-    await carol.api.deployments.approve.mutate({ deploymentId: approvalUrl.split("/deployments/")[1]! });
-    await page.waitForSelector(`${id("step-git")}[data-state="done"]`, { timeout: 30_000 });
+    // Live: the page, open all along, shows the commit within 5 s of the last approval, with no
+    // reload. Its safety poll runs every 15 s; the 2 s polling of old (still used without a stream)
+    // would have shown up as requests while the page waited for the approvals (2.5 s at least).
+    await page.waitForTimeout(Math.max(0, 2_500 - (Date.now() - shownAt)));
+    const approvedAt = Date.now();
+    await carol.api.deployments.approve.mutate({ deploymentId: approvalId });
+    await page.waitForSelector(`${id("step-git")}[data-state="done"]`, { timeout: 5_000 });
+    expect(Date.now() - approvedAt).toBeLessThan(5_000);
+    expect(streamed(`"deploymentId":"${approvalId}"`)).toBe(true);
+    const polls = requests.filter(
+      (r) => r.url.includes("deployments.get") && r.url.includes(approvalId) && r.at > shownAt && r.at < approvedAt,
+    );
+    expect(polls.length).toBeLessThanOrEqual(Math.floor((approvedAt - shownAt) / 15_000));
+    expect(await page.getAttribute(id("deployment-status"), "data-status")).toBe("committed");
+    await screenshot(page, "gitops-05-live-committed");
     expect(await git.git("shop", ["show", "main:k8s/overlays/production/kustomization.yaml"])).toContain(
       'newTag: "2.0.0"',
     );
 
     // A plain git push by a developer becomes a deployment by its author. No webhook here: the
-    // platform polls the branch at the environment's sync interval (shortened to 10s).
+    // platform polls the branch at the environment's sync interval (shortened to 10s). The project's
+    // history, open before the push, shows it without a reload (nothing there is moving, so nothing
+    // polls: only the stream can bring it).
+    await page.goto(`${projectUrl}/deployments`);
+    await page.waitForSelector(id("deployment-row"));
     const envs = await admin.api.environments.list.query({ projectId: project.id });
     const dev = envs.find((e) => e.name === "development")!;
     await admin.api.environments.update.mutate({
@@ -200,13 +227,9 @@ describe("GitOps journey in the browser", () => {
     await g(["push", "-q", "origin", "develop"]);
     await rm(work, { recursive: true, force: true });
     const pushed = `${id("deployment-row")}[data-method="gitops-git"]`;
-    await page.goto(`${projectUrl}/deployments`);
-    for (let i = 0; i < 40 && !(await page.isVisible(pushed)); i++) {
-      await page.waitForTimeout(1000);
-      await page.reload();
-      await page.waitForSelector(id("deployment-row"));
-    }
-    expect(await page.textContent(`${id("deployment-row")}[data-method="gitops-git"]`)).toContain("Dora Dev");
+    await page.waitForSelector(pushed, { timeout: 40_000 });
+    expect(streamed(`"projectId":"${project.id}"`)).toBe(true);
+    expect(await page.textContent(pushed)).toContain("Dora Dev");
     await screenshot(page, "gitops-06-history");
     // The global history names each deployment's project.
     await page.click(id("nav-deployments"));

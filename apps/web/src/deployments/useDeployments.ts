@@ -5,14 +5,16 @@ import {
   rejectionInput,
   rollbackInput,
 } from "@juanie/contracts";
-import { useInfiniteQuery, useQuery } from "@tanstack/vue-query";
-import { computed, type MaybeRefOrGetter, type Ref, toValue } from "vue";
+import { type InfiniteData, useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/vue-query";
+import { computed, type MaybeRefOrGetter, onScopeDispose, type Ref, toValue, watch } from "vue";
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
 import { type DeploymentMethod, type DeploymentStatus, isActive } from "./deploymentVocabulary.ts";
+import { useDeploymentChanges } from "./useDeploymentChanges.ts";
 
 /** A deployment as the API delivers it (after JSON: `unknown` values may be missing). */
 export type Deployment = Awaited<ReturnType<typeof trpc.deployments.get.query>>;
+type DeploymentsPage = Awaited<ReturnType<typeof trpc.deployments.list.query>>;
 
 /** A deployment changes the history, the environment cards (last deployment) and its own detail. */
 const deploymentData = [["deployments.list"], ["deployments.get"], ["environments.list"]];
@@ -26,29 +28,111 @@ export interface DeploymentFilter {
   to?: string;
 }
 
+/** Polling while the stream is down (no access, reconnecting) or for lists without one. */
+const pollMs = { detail: 2_000, list: 5_000 };
+/** While the stream is up, in case it missed something (server restart, a dropped event). */
+const safetyPollMs = 15_000;
+/** Events arriving together (a deploy moves through several statuses) cost one refetch. */
+const listRefreshDelayMs = 300;
+
+/**
+ * Pages of the history. A project's list follows `deployments.onChange` and refetches when a row
+ * changed or a deployment appeared, and polls slowly while rows are still moving; the global list,
+ * without a stream, polls every 5 s while rows are moving.
+ */
 export function useDeploymentPages(filter: Ref<DeploymentFilter>) {
-  return useInfiniteQuery({
+  const queryClient = useQueryClient();
+  const projectId = computed(() => filter.value.projectId);
+
+  let refresh: ReturnType<typeof setTimeout> | undefined;
+  function scheduleRefresh() {
+    if (refresh !== undefined) return;
+    const id = projectId.value;
+    refresh = setTimeout(() => {
+      refresh = undefined;
+      void queryClient.invalidateQueries({ queryKey: ["deployments.list", { projectId: id }] });
+    }, listRefreshDelayMs);
+  }
+  onScopeDispose(() => clearTimeout(refresh));
+
+  const live = useDeploymentChanges(() => (projectId.value ? { projectId: projectId.value } : null), {
+    onData: (change) => {
+      const { environmentId } = filter.value;
+      if (environmentId && environmentId !== change.environmentId) return;
+      const row = query.data.value?.pages.flatMap((page) => page.items).find((item) => item.id === change.deploymentId);
+      if (row?.status !== change.status) scheduleRefresh();
+    },
+    // Changes while the stream was down, or since the cached pages were read, were not streamed; a
+    // fetch under way is about as recent as the stream.
+    onConnected: () => {
+      if (!query.isFetching.value) scheduleRefresh();
+    },
+  });
+
+  const query = useInfiniteQuery({
     queryKey: ["deployments.list", filter],
     queryFn: ({ pageParam }) => trpc.deployments.list.query({ ...filter.value, cursor: pageParam, limit: 30 }),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.nextCursor,
-    // Rows still moving (queued, committing …) update without a reload.
-    refetchInterval: (query) =>
-      query.state.data?.pages.some((page) => page.items.some((item) => isActive(item.status))) ? 5000 : false,
+    // Rows still moving (queued, committing …) update without a reload. A computed so that the
+    // interval follows the stream going up or down.
+    refetchInterval: computed(() => {
+      const every = live.value ? safetyPollMs : pollMs.list;
+      return (query: { state: { data?: InfiniteData<DeploymentsPage> } }) =>
+        query.state.data?.pages.some((page) => page.items.some((item) => isActive(item.status))) ? every : false;
+    }),
   });
+  return query;
 }
 
-/** Polls every 2 s while the deployment is still moving; stops once it reaches a final status. */
+/**
+ * One deployment, live: follows `deployments.onChange` and refetches when the streamed status differs
+ * from the one shown. Polls slowly while the status is still moving, in case the stream missed
+ * something, and every 2 s when there is no stream (no access to it, reconnecting).
+ */
 export function useDeployment(deploymentId: MaybeRefOrGetter<string>) {
+  const queryClient = useQueryClient();
   const input = computed(() => ({ deploymentId: toValue(deploymentId) }));
-  return useQuery({
-    queryKey: ["deployments.get", input],
-    queryFn: () => trpc.deployments.get.query(input.value),
-    refetchInterval: (query) => {
-      const status = query.state.data?.status;
-      return status !== undefined && isActive(status) ? 2000 : false;
+
+  // The streamed status not compared with the cached detail yet: the first one may arrive before
+  // the first fetch lands (and that fetch may have read the status before it changed).
+  let unseen: string | null = null;
+  function reconcile() {
+    const cached = query.data.value;
+    if (unseen === null || cached?.id !== input.value.deploymentId) return;
+    if (cached.status !== unseen) {
+      void queryClient.invalidateQueries({ queryKey: ["deployments.get", { deploymentId: cached.id }] });
+      // The history and the environment cards show the status too.
+      void queryClient.invalidateQueries({ queryKey: ["deployments.list"] });
+      void queryClient.invalidateQueries({ queryKey: ["environments.list"] });
+    }
+    unseen = null;
+  }
+
+  const live = useDeploymentChanges(input, {
+    onData: (change) => {
+      if (change.deploymentId !== input.value.deploymentId) return;
+      unseen = change.status;
+      reconcile();
     },
   });
+  watch(input, () => {
+    unseen = null;
+  });
+
+  const query = useQuery({
+    queryKey: ["deployments.get", input],
+    queryFn: () => trpc.deployments.get.query(input.value),
+    refetchInterval: computed(() => {
+      const every = live.value ? safetyPollMs : pollMs.detail;
+      return (query: { state: { data?: Deployment } }) => {
+        const status = query.state.data?.status;
+        return status !== undefined && isActive(status) ? every : false;
+      };
+    }),
+  });
+  watch(query.data, reconcile);
+  return query;
 }
 
 /**
