@@ -66,7 +66,7 @@ export class ObjectStore {
     const header = Buffer.from(`${type} ${data.length}\0`);
     const full = Buffer.concat([header, data]);
     const oid = createHash("sha1").update(full).digest("hex");
-    if (this.cache.has(oid)) return oid;
+    // Written even when cached: an object no commit reached may have been pruned from disk since.
     const dir = path.join(this.gitDir, "objects", oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
     if (!this.knownDirs.has(dir)) {
