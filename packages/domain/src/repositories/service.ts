@@ -2,13 +2,13 @@ import type { Repository } from "@juanie/contracts";
 import { type Executor, environments, repositories } from "@juanie/db";
 import { GitError, type GitRemote, validateRemoteUrl } from "@juanie/git";
 import { newRepositoryLayout } from "@juanie/manifests";
-import { ProviderError, type ProviderKind, repositoryFullName } from "@juanie/providers";
+import { type CreatedRepository, ProviderError, type ProviderKind, repositoryFullName } from "@juanie/providers";
 import { and, asc, eq } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError, isUniqueViolation, NotFoundError } from "../shared/errors.ts";
 import { randomToken } from "../shared/ids.ts";
-import { mutate } from "../shared/mutation.ts";
+import { type AuditDraft, mutate } from "../shared/mutation.ts";
 
 export type RepositoryRow = typeof repositories.$inferSelect;
 
@@ -105,113 +105,283 @@ export interface ConnectRepositoryInput {
   registerWebhook: boolean;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Network first, then the transaction
+// ---------------------------------------------------------------------------------------------
+
+type ProjectAccess = Awaited<ReturnType<typeof authorizeProject>>;
+type RepositoryAccess = ProjectAccess & { repo: RepositoryRow };
+
+/**
+ * Work on the network (Git, a provider API) done before the transaction that records it, with the access
+ * decision it was done under. null: the actor was not authorized and nothing was done (the transaction then
+ * denies and audits as usual). Otherwise its result, or its error, to be thrown inside the transaction where it
+ * is audited as failed.
+ */
+type Prepared<A, T> = { access: A; ok: true; value: T } | { access: A; ok: false; error: unknown } | null;
+
+/** Authorizes (without an audit entry), then does the network work: no transaction is open meanwhile. */
+async function beforeTx<A, T>(authorize: () => Promise<A>, work: (access: A) => Promise<T>): Promise<Prepared<A, T>> {
+  let access: A;
+  try {
+    access = await authorize();
+  } catch {
+    return null;
+  }
+  try {
+    return { access, ok: true, value: await work(access) };
+  } catch (error) {
+    return { access, ok: false, error };
+  }
+}
+
+/**
+ * Inside the transaction: what was done before it, with the audit entry filled in as the authorization would
+ * have; its error is re-thrown (audited as failed). When nothing was done, `authorize` runs the authorization
+ * again with the audit draft, so that the denial is audited. The decision is the one taken just before, as for
+ * any check made ahead of a write under read-committed isolation.
+ */
+async function preparedInTx<A extends ProjectAccess & { repo?: RepositoryRow }, T>(
+  prepared: Prepared<A, T>,
+  audit: AuditDraft,
+  authorize: () => Promise<unknown>,
+): Promise<{ access: A; value: T }> {
+  if (!prepared) {
+    await authorize();
+    // Allowed now, but not a moment ago: nothing was checked, so nothing may be stored.
+    throw new ConflictError("Your access to the project changed meanwhile: please try again");
+  }
+  audit.organizationId = prepared.access.project.organizationId;
+  audit.projectId = prepared.access.project.id;
+  audit.resourceId ??= prepared.access.repo?.id ?? prepared.access.project.id;
+  if (!prepared.ok) throw prepared.error;
+  return { access: prepared.access, value: prepared.value };
+}
+
+async function authorizeRepository(
+  db: Executor,
+  actor: Actor,
+  repositoryId: string,
+  audit?: AuditDraft,
+): Promise<RepositoryAccess> {
+  const repo = await loadRepository(db, repositoryId);
+  if (audit) audit.resourceId = repo.id;
+  const access = await authorizeProject(db, actor, "repository.manage", repo.projectId, audit);
+  return { ...access, repo };
+}
+
+interface WebhookRef {
+  repositoryId: string;
+  provider: ProviderKind;
+  apiUrl: string;
+  /** Read inside the best-effort part (decrypting a stored credential may fail too). */
+  token: () => string;
+  fullName: string;
+  webhookId: string;
+}
+
+/**
+ * Deletes a webhook the platform registered. Best effort: a hook already gone counts as deleted, any other
+ * failure is logged (without the token) and left for someone to remove by hand.
+ */
+async function deleteWebhook(deps: GitOpsDeps, hook: WebhookRef, why: string): Promise<void> {
+  try {
+    await deps
+      .providers({ kind: hook.provider, apiUrl: hook.apiUrl, token: hook.token(), timeoutMs: 10_000 })
+      .deleteWebhook(hook.fullName, hook.webhookId);
+  } catch (err) {
+    if (err instanceof ProviderError && err.reason === "not_found") return;
+    deps.logger.warn(
+      {
+        repositoryId: hook.repositoryId,
+        provider: hook.provider,
+        repository: hook.fullName,
+        webhookId: hook.webhookId,
+        // The adapters' messages never contain the token; anything else is only named.
+        reason: err instanceof ProviderError ? err.reason : "unexpected",
+        error: err instanceof ProviderError ? err.message : err instanceof Error ? err.name : "unknown",
+      },
+      `could not delete the provider webhook (${why}): remove it on the provider by hand`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface CheckedConnection {
+  provider: ProviderKind | null;
+  fullName: string | null;
+  webUrl: string | null;
+  apiUrl: string | null;
+  defaultBranch: string;
+  webhookId: string | null;
+}
+
+/**
+ * Everything a connection needs from the network, outside any transaction: read and write access with the
+ * real Git protocol, the provider's metadata, and the webhook (registered last: nothing after it can fail but
+ * the transaction, whose failure deletes it again).
+ */
+async function checkConnection(
+  deps: GitOpsDeps,
+  input: ConnectRepositoryInput,
+  created: { id: string; hookSecret: string },
+): Promise<CheckedConnection> {
+  // After the authorization (an outsider learns nothing), and audited (a refused URL is a failed attempt).
+  const checked = validateRemoteUrl(input.url, {
+    allowLocal: deps.gitops.allowLocalRepositories,
+    allowInsecureHttp: deps.gitops.allowLocalRepositories,
+  });
+  if (!checked.ok) throw InputError.field("url", checked.message);
+  if ((checked.transport === "ssh") !== (input.credential.type === "ssh_key")) {
+    throw InputError.field(
+      "credential",
+      checked.transport === "ssh" ? "must be a deploy key for an SSH URL" : "must be a token for an HTTPS URL",
+    );
+  }
+  // Before any network call; the unique index settles a race with another connection of the same URL.
+  const [dupe] = await deps.db
+    .select({ id: repositories.id })
+    .from(repositories)
+    .where(and(eq(repositories.projectId, input.projectId), eq(repositories.url, input.url)));
+  if (dupe) throw alreadyConnected();
+  const provider = input.provider === "git" ? null : input.provider;
+  const fullName = repositoryFullName(input.url);
+  const apiUrl = provider ? (input.apiUrl ?? defaultApiUrl[provider]) : null;
+  const api =
+    provider && apiUrl && input.credential.type === "token"
+      ? { kind: provider, apiUrl, token: input.credential.token }
+      : null;
+  if (input.registerWebhook && !(api && fullName)) {
+    throw InputError.field("registerWebhook", "needs a GitHub or GitLab repository connected with a token");
+  }
+  const remote: GitRemote = {
+    url: input.url,
+    credentials:
+      input.credential.type === "token"
+        ? { kind: "token", token: input.credential.token, username: input.credential.username }
+        : { kind: "ssh", privateKey: input.credential.privateKey, knownHosts: input.credential.knownHosts },
+  };
+  const access = await deps.git.checkAccess(remote, { write: true }).catch((err: unknown) => {
+    throw gitFailure(err);
+  });
+  let webUrl: string | null = null;
+  let defaultBranch = access.defaultBranch ?? "main";
+  if (api && fullName) {
+    // Metadata is a bonus: plain Git already proved access, so a failing API only costs the extras.
+    try {
+      const meta = await deps.providers(api).getRepository(fullName);
+      webUrl = meta.webUrl;
+      defaultBranch = access.defaultBranch ?? meta.defaultBranch;
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      deps.logger.warn({ reason: err.reason, repository: fullName }, "provider metadata unavailable");
+    }
+  }
+  let webhookId: string | null = null;
+  if (input.registerWebhook && api && fullName) {
+    const hook = await deps
+      .providers(api)
+      .registerWebhook(fullName, {
+        url: webhookUrl(deps.config.publicUrl, { id: created.id, provider: input.provider }),
+        secret: created.hookSecret,
+      })
+      .catch((err: unknown) => {
+        throw providerFailure(err);
+      });
+    webhookId = hook.id;
+  }
+  return { provider, fullName, webUrl, apiUrl, defaultBranch, webhookId };
+}
+
+function alreadyConnected(): ConflictError {
+  return new ConflictError("This repository is already connected to the project", { url: ["is already connected"] });
+}
+
 /**
  * Checks read and write access with the real Git protocol before anything is stored, adds provider
- * metadata when an API is available, and stores the credential encrypted.
+ * metadata when an API is available, and stores the credential encrypted. The network is used before the
+ * transaction, which only writes.
  */
 export async function connectRepository(
   deps: GitOpsDeps,
   actor: Actor,
   input: ConnectRepositoryInput,
 ): Promise<Repository> {
-  return mutate(deps, { actor }, { action: "repository.connect", resourceType: "repository" }, async (tx, audit) => {
-    await authorizeProject(tx, actor, "repository.manage", input.projectId, audit);
-    // After the authorization (an outsider learns nothing), inside the mutation (a refused URL is audited).
-    const checked = validateRemoteUrl(input.url, {
-      allowLocal: deps.gitops.allowLocalRepositories,
-      allowInsecureHttp: deps.gitops.allowLocalRepositories,
-    });
-    if (!checked.ok) throw InputError.field("url", checked.message);
-    if ((checked.transport === "ssh") !== (input.credential.type === "ssh_key")) {
-      throw InputError.field(
-        "credential",
-        checked.transport === "ssh" ? "must be a deploy key for an SSH URL" : "must be a token for an HTTPS URL",
+  const id = crypto.randomUUID();
+  const hookSecret = randomToken(24);
+  const prepared = await beforeTx(
+    () => authorizeProject(deps.db, actor, "repository.manage", input.projectId),
+    () => checkConnection(deps, input, { id, hookSecret }),
+  );
+  try {
+    return await mutate(
+      deps,
+      { actor },
+      { action: "repository.connect", resourceType: "repository" },
+      async (tx, audit) => {
+        const { value: c } = await preparedInTx(prepared, audit, () =>
+          authorizeProject(tx, actor, "repository.manage", input.projectId, audit),
+        );
+        const secret = input.credential.type === "token" ? input.credential.token : input.credential.privateKey;
+        try {
+          const [row] = await tx
+            .insert(repositories)
+            .values({
+              id,
+              projectId: input.projectId,
+              provider: input.provider,
+              url: input.url,
+              fullName: c.fullName,
+              webUrl: c.webUrl,
+              apiUrl: c.apiUrl,
+              authType: input.credential.type,
+              username: input.credential.type === "token" ? (input.credential.username ?? null) : null,
+              credential: deps.secrets.encrypt(secret),
+              defaultBranch: c.defaultBranch,
+              webhookSecret: deps.secrets.encrypt(hookSecret),
+              webhookId: c.webhookId,
+              syncStatus: "ok",
+              lastSyncedAt: deps.clock.now(),
+            })
+            .returning();
+          audit.resourceId = row!.id;
+          audit.changes = {
+            after: {
+              provider: row!.provider,
+              url: row!.url,
+              authType: row!.authType,
+              defaultBranch: c.defaultBranch,
+              webhook: !!c.webhookId,
+            },
+          };
+          return toRepository(deps, row!);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw alreadyConnected();
+          throw err;
+        }
+      },
+    );
+  } catch (err) {
+    // Not stored (rolled back): the webhook registered for it would point at nothing.
+    const c = prepared?.ok ? prepared.value : null;
+    if (c?.webhookId && c.provider && c.apiUrl && c.fullName && input.credential.type === "token") {
+      const token = input.credential.token;
+      await deleteWebhook(
+        deps,
+        {
+          repositoryId: id,
+          provider: c.provider,
+          apiUrl: c.apiUrl,
+          token: () => token,
+          fullName: c.fullName,
+          webhookId: c.webhookId,
+        },
+        "the connection was not stored",
       );
     }
-    const [dupe] = await tx
-      .select({ id: repositories.id })
-      .from(repositories)
-      .where(and(eq(repositories.projectId, input.projectId), eq(repositories.url, input.url)));
-    if (dupe)
-      throw new ConflictError("This repository is already connected to the project", { url: ["is already connected"] });
-    const secret = input.credential.type === "token" ? input.credential.token : input.credential.privateKey;
-    const remote: GitRemote = {
-      url: input.url,
-      credentials:
-        input.credential.type === "token"
-          ? { kind: "token", token: input.credential.token, username: input.credential.username }
-          : { kind: "ssh", privateKey: input.credential.privateKey, knownHosts: input.credential.knownHosts },
-    };
-    const access = await deps.git.checkAccess(remote, { write: true }).catch((err: unknown) => {
-      throw gitFailure(err);
-    });
-    const provider = input.provider === "git" ? null : input.provider;
-    const fullName = repositoryFullName(input.url);
-    let webUrl: string | null = null;
-    let defaultBranch = access.defaultBranch ?? "main";
-    const apiUrl = provider ? (input.apiUrl ?? defaultApiUrl[provider]) : null;
-    if (provider && fullName && input.credential.type === "token") {
-      // Metadata is a bonus: plain Git already proved access, so a failing API only costs the extras.
-      try {
-        const meta = await deps
-          .providers({ kind: provider, apiUrl: apiUrl!, token: input.credential.token })
-          .getRepository(fullName);
-        webUrl = meta.webUrl;
-        defaultBranch = access.defaultBranch ?? meta.defaultBranch;
-      } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
-        deps.logger.warn({ reason: err.reason, repository: fullName }, "provider metadata unavailable");
-      }
-    }
-    const id = crypto.randomUUID();
-    const hookSecret = randomToken(24);
-    let webhookId: string | null = null;
-    if (input.registerWebhook) {
-      if (!provider || !fullName || input.credential.type !== "token") {
-        throw InputError.field("registerWebhook", "needs a GitHub or GitLab repository connected with a token");
-      }
-      const hook = await deps
-        .providers({ kind: provider, apiUrl: apiUrl!, token: input.credential.token })
-        .registerWebhook(fullName, { url: webhookUrl(deps.config.publicUrl, { id, provider }), secret: hookSecret })
-        .catch((err: unknown) => {
-          throw providerFailure(err);
-        });
-      webhookId = hook.id;
-    }
-    try {
-      const [row] = await tx
-        .insert(repositories)
-        .values({
-          id,
-          projectId: input.projectId,
-          provider: input.provider,
-          url: input.url,
-          fullName,
-          webUrl,
-          apiUrl,
-          authType: input.credential.type,
-          username: input.credential.type === "token" ? (input.credential.username ?? null) : null,
-          credential: deps.secrets.encrypt(secret),
-          defaultBranch,
-          webhookSecret: deps.secrets.encrypt(hookSecret),
-          webhookId,
-          syncStatus: "ok",
-          lastSyncedAt: deps.clock.now(),
-        })
-        .returning();
-      audit.resourceId = row!.id;
-      audit.changes = {
-        after: { provider: row!.provider, url: row!.url, authType: row!.authType, defaultBranch, webhook: !!webhookId },
-      };
-      return toRepository(deps, row!);
-    } catch (err) {
-      if (isUniqueViolation(err))
-        throw new ConflictError("This repository is already connected to the project", {
-          url: ["is already connected"],
-        });
-      throw err;
-    }
-  });
+    throw err;
+  }
 }
 
 /** Branches and recent commits through Git itself (works for any host); refreshes the sync status. */
@@ -251,44 +421,63 @@ export function commitUrl(repo: Pick<RepositoryRow, "provider" | "webUrl">, sha:
   return repo.provider === "gitlab" ? `${repo.webUrl}/-/commit/${sha}` : `${repo.webUrl}/commit/${sha}`;
 }
 
+/**
+ * Disconnects a repository no environment uses. After the transaction, the webhook the platform registered
+ * is deleted on the provider, best effort: a failure is logged and does not undo the disconnect.
+ */
 export async function disconnectRepository(deps: GitOpsDeps, actor: Actor, repositoryId: string): Promise<void> {
-  await mutate(deps, { actor }, { action: "repository.disconnect", resourceType: "repository" }, async (tx, audit) => {
-    const repo = await loadRepository(tx, repositoryId);
-    audit.resourceId = repo.id;
-    await authorizeProject(tx, actor, "repository.manage", repo.projectId, audit);
-    const [used] = await tx
-      .select({ name: environments.name })
-      .from(environments)
-      .where(eq(environments.repositoryId, repo.id));
-    if (used) {
-      throw InputError.field("repositoryId", `is used by environment "${used.name}": change its GitOps settings first`);
-    }
-    await tx.delete(repositories).where(eq(repositories.id, repo.id));
-    audit.changes = { before: { url: repo.url, provider: repo.provider } };
-  });
+  const repo = await mutate(
+    deps,
+    { actor },
+    { action: "repository.disconnect", resourceType: "repository" },
+    async (tx, audit) => {
+      const { repo } = await authorizeRepository(tx, actor, repositoryId, audit);
+      const [used] = await tx
+        .select({ name: environments.name })
+        .from(environments)
+        .where(eq(environments.repositoryId, repo.id));
+      if (used) {
+        throw InputError.field(
+          "repositoryId",
+          `is used by environment "${used.name}": change its GitOps settings first`,
+        );
+      }
+      await tx.delete(repositories).where(eq(repositories.id, repo.id));
+      audit.changes = { before: { url: repo.url, provider: repo.provider } };
+      return repo;
+    },
+  );
+  if (repo.webhookId && repo.provider !== "git" && repo.fullName && repo.apiUrl && repo.authType === "token") {
+    await deleteWebhook(
+      deps,
+      {
+        repositoryId: repo.id,
+        provider: repo.provider,
+        apiUrl: repo.apiUrl,
+        token: () => deps.secrets.decrypt(repo.credential),
+        fullName: repo.fullName,
+        webhookId: repo.webhookId,
+      },
+      "the repository was disconnected",
+    );
+  }
 }
 
-/** Replaces the token or key after checking it with Git. */
+/** Replaces the token or key after checking it with Git (before the transaction, which only writes). */
 export async function updateRepositoryCredential(
   deps: GitOpsDeps,
   actor: Actor,
   input: { repositoryId: string; credential: ConnectRepositoryInput["credential"] },
 ): Promise<Repository> {
-  return mutate(
-    deps,
-    { actor },
-    { action: "repository.update_credential", resourceType: "repository" },
-    async (tx, audit) => {
-      const repo = await loadRepository(tx, input.repositoryId);
-      audit.resourceId = repo.id;
-      await authorizeProject(tx, actor, "repository.manage", repo.projectId, audit);
+  const prepared = await beforeTx(
+    () => authorizeRepository(deps.db, actor, input.repositoryId),
+    async ({ repo }) => {
       if ((repo.authType === "token") !== (input.credential.type === "token")) {
         throw InputError.field(
           "credential",
           `must be a ${repo.authType === "token" ? "token" : "deploy key"} for this URL`,
         );
       }
-      const secret = input.credential.type === "token" ? input.credential.token : input.credential.privateKey;
       const remote: GitRemote = {
         url: repo.url,
         credentials:
@@ -299,6 +488,17 @@ export async function updateRepositoryCredential(
       await deps.git.checkAccess(remote, { write: true }).catch((err: unknown) => {
         throw gitFailure(err);
       });
+    },
+  );
+  return mutate(
+    deps,
+    { actor },
+    { action: "repository.update_credential", resourceType: "repository" },
+    async (tx, audit) => {
+      const { access } = await preparedInTx(prepared, audit, () =>
+        authorizeRepository(tx, actor, input.repositoryId, audit),
+      );
+      const secret = input.credential.type === "token" ? input.credential.token : input.credential.privateKey;
       const [row] = await tx
         .update(repositories)
         .set({
@@ -308,53 +508,52 @@ export async function updateRepositoryCredential(
           syncError: null,
           updatedAt: deps.clock.now(),
         })
-        .where(eq(repositories.id, repo.id))
+        .where(eq(repositories.id, access.repo.id))
         .returning();
+      if (!row) throw new NotFoundError("Repository"); // disconnected meanwhile
       audit.changes = { after: { credential: "replaced" } };
-      return toRepository(deps, row!);
+      return toRepository(deps, row);
     },
   );
 }
 
 /**
  * Writes the starter layout (k8s/base + one overlay per environment) as the first commit of an
- * empty repository, or onto its default branch when the layout is missing.
+ * empty repository, or onto its default branch when the layout is missing. The push happens before the
+ * transaction, which only records it.
  */
 export async function initializeRepositoryLayout(
   deps: GitOpsDeps,
   actor: Actor,
   input: { repositoryId: string; image: string; port: number },
 ): Promise<{ commitSha: string | null }> {
-  return mutate(deps, { actor }, { action: "repository.initialize", resourceType: "repository" }, async (tx, audit) => {
-    const repo = await loadRepository(tx, input.repositoryId);
-    audit.resourceId = repo.id;
-    const { project } = await authorizeProject(tx, actor, "repository.manage", repo.projectId, audit);
-    const files = newRepositoryLayout({
-      appName: project.slug,
-      image: input.image,
-      port: input.port,
-      environments: [
-        { name: "development", replicas: 1 },
-        { name: "staging", replicas: 2 },
-        { name: "production", replicas: 3 },
-      ],
-    });
-    const remote = remoteOf(deps, repo);
-    const trailers = { "Requested-by": `${actor.user.username}` };
-    const access = await deps.git.checkAccess(remote, { write: false }).catch((err: unknown) => {
-      throw gitFailure(err);
-    });
-    let sha: string | null;
-    try {
-      if (access.empty) {
-        sha = (
-          await deps.git.initialize(remote, {
+  const prepared = await beforeTx(
+    () => authorizeRepository(deps.db, actor, input.repositoryId),
+    async ({ repo, project }) => {
+      const files = newRepositoryLayout({
+        appName: project.slug,
+        image: input.image,
+        port: input.port,
+        environments: [
+          { name: "development", replicas: 1 },
+          { name: "staging", replicas: 2 },
+          { name: "production", replicas: 3 },
+        ],
+      });
+      const remote = remoteOf(deps, repo);
+      const trailers = { "Requested-by": `${actor.user.username}` };
+      const access = await deps.git.checkAccess(remote, { write: false }).catch((err: unknown) => {
+        throw gitFailure(err);
+      });
+      try {
+        if (access.empty) {
+          const { sha } = await deps.git.initialize(remote, {
             branch: repo.defaultBranch,
             files,
             message: "chore: initialise Kubernetes layout (Juanie)",
-          })
-        ).sha;
-      } else {
+          });
+          return { files: Object.keys(files).length, sha };
+        }
         const result = await deps.git.commit(remote, {
           branch: repo.defaultBranch,
           message: "chore: add Kubernetes layout (Juanie)",
@@ -366,14 +565,19 @@ export async function initializeRepositoryLayout(
             return files;
           },
         });
-        sha = result.sha;
+        return { files: Object.keys(files).length, sha: result.sha };
+      } catch (err) {
+        if (err instanceof GitError) throw gitFailure(err);
+        throw err;
       }
-    } catch (err) {
-      if (err instanceof GitError) throw gitFailure(err);
-      throw err;
-    }
-    audit.changes = { after: { files: Object.keys(files).length, commit: sha } };
-    return { commitSha: sha };
+    },
+  );
+  return mutate(deps, { actor }, { action: "repository.initialize", resourceType: "repository" }, async (tx, audit) => {
+    const { value } = await preparedInTx(prepared, audit, () =>
+      authorizeRepository(tx, actor, input.repositoryId, audit),
+    );
+    audit.changes = { after: { files: value.files, commit: value.sha } };
+    return { commitSha: value.sha };
   });
 }
 
@@ -394,24 +598,27 @@ export async function createRepository(
   },
 ): Promise<Repository> {
   const apiUrl = input.apiUrl ?? defaultApiUrl[input.provider];
-  // Authorized before anything is created on the provider; a denial or a provider failure is audited here,
-  // the success by the connection below.
-  const created = await mutate(
-    deps,
-    { actor },
-    { action: "repository.connect", resourceType: "repository" },
-    async (tx, audit) => {
-      await authorizeProject(tx, actor, "repository.manage", input.projectId, audit);
-      const repo = await deps
+  // Authorized before anything is created on the provider (outside any transaction); a denial or a provider
+  // failure is audited here, the success by the connection below.
+  const prepared = await beforeTx(
+    () => authorizeProject(deps.db, actor, "repository.manage", input.projectId),
+    () =>
+      deps
         .providers({ kind: input.provider, apiUrl, token: input.token })
         .createRepository({ namespace: input.namespace, name: input.name, private: input.private })
         .catch((err: unknown) => {
           throw providerFailure(err);
-        });
-      audit.unchanged = true;
-      return repo;
-    },
+        }),
   );
+  // Denied, or the provider failed: audited as such, and thrown.
+  const created: CreatedRepository = prepared?.ok
+    ? prepared.value
+    : await mutate(deps, { actor }, { action: "repository.connect", resourceType: "repository" }, async (tx, audit) => {
+        const { value } = await preparedInTx<ProjectAccess, CreatedRepository>(prepared, audit, () =>
+          authorizeProject(tx, actor, "repository.manage", input.projectId, audit),
+        );
+        return value;
+      });
   const repo = await connectRepository(deps, actor, {
     projectId: input.projectId,
     provider: input.provider,
