@@ -42,10 +42,18 @@ export function trpcData<T>(res: Response, what: string): T {
   return (JSON.parse(res.body) as { result: { data: T } }).result.data;
 }
 
-export async function mutation<T>(baseUrl: string, procedure: string, input: object, cookie?: string) {
+/** `agent`: a keep-alive agent, as a browser keeps its connection to the server open. */
+export async function mutation<T>(
+  baseUrl: string,
+  procedure: string,
+  input: object,
+  cookie?: string,
+  agent?: http.Agent,
+) {
   const res = await request("POST", `${baseUrl}/trpc/${procedure}`, {
     headers: { origin: baseUrl, "content-type": "application/json", ...(cookie ? { cookie } : {}) },
     body: JSON.stringify(input),
+    agent,
   });
   return { data: trpcData<T>(res, procedure), res };
 }

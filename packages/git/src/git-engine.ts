@@ -8,6 +8,7 @@ import {
   isTreeMode,
   ObjectStore,
   parseTreeObject,
+  readRef,
   serializeTree,
   type TreeEntry,
 } from "./object-store.ts";
@@ -300,6 +301,21 @@ export class GitEngine {
     });
   }
 
+  /** The head of `branch` this cache last saw (fetched or pushed), without any network; null when unknown. */
+  async knownHead(remote: GitRemote, branch: string): Promise<string | null> {
+    assertBranchName(branch);
+    const check = validateRemoteUrl(remote.url, {
+      allowLocal: this.allowLocal,
+      allowInsecureHttp: this.allowInsecureHttp,
+    });
+    if (!check.ok) return null;
+    return readRef(path.join(this.repoDir(remote.url), "repo.git"), trackingRef(branch));
+  }
+
+  private repoDir(url: string): string {
+    return path.join(this.cacheDir, createHash("sha256").update(url).digest("hex").slice(0, 32));
+  }
+
   /** Stops the cached repositories' reader processes (they also stop by themselves when idle). */
   close(): void {
     for (const [dir, store] of objectStores) {
@@ -316,7 +332,7 @@ export class GitEngine {
       allowInsecureHttp: this.allowInsecureHttp,
     });
     if (!check.ok) throw new GitError("invalid_url", check.message);
-    const dir = path.join(this.cacheDir, createHash("sha256").update(remote.url).digest("hex").slice(0, 32));
+    const dir = this.repoDir(remote.url);
     return withRepoLock(dir, async () => {
       const protocols = ["https", "ssh"];
       if (this.allowInsecureHttp) protocols.push("http");

@@ -88,20 +88,8 @@ export class ObjectStore {
   }
 
   /** A ref's object id: its loose file, else its line in packed-refs; null when absent. */
-  async readRef(ref: string): Promise<string | null> {
-    assertRefName(ref);
-    const loose = await readFile(path.join(this.gitDir, ref), "utf8").catch(() => null);
-    if (loose !== null) {
-      const value = loose.trim();
-      if (OID.test(value)) return value;
-      // A symbolic ref or something unexpected: not one of ours.
-      return null;
-    }
-    const packed = await readFile(path.join(this.gitDir, "packed-refs"), "utf8").catch(() => "");
-    for (const line of packed.split("\n")) {
-      if (line.endsWith(` ${ref}`) && OID.test(line.slice(0, 40))) return line.slice(0, 40);
-    }
-    return null;
+  readRef(ref: string): Promise<string | null> {
+    return readRef(this.gitDir, ref);
   }
 
   /** Sets a loose ref the way git does: `<ref>.lock` created exclusively, then renamed over the ref. */
@@ -156,6 +144,22 @@ export class ObjectStore {
     this.idleTimer = setTimeout(() => this.close(), this.idleMs);
     this.idleTimer.unref();
   }
+}
+
+/** A ref's object id in the repository at `gitDir`: its loose file, else its line in packed-refs; null when absent. */
+export async function readRef(gitDir: string, ref: string): Promise<string | null> {
+  assertRefName(ref);
+  const loose = await readFile(path.join(gitDir, ref), "utf8").catch(() => null);
+  if (loose !== null) {
+    const value = loose.trim();
+    // A symbolic ref or something unexpected is not one of ours.
+    return OID.test(value) ? value : null;
+  }
+  const packed = await readFile(path.join(gitDir, "packed-refs"), "utf8").catch(() => "");
+  for (const line of packed.split("\n")) {
+    if (line.endsWith(` ${ref}`) && OID.test(line.slice(0, 40))) return line.slice(0, 40);
+  }
+  return null;
 }
 
 export type ObjectType = "blob" | "tree" | "commit" | "tag";

@@ -245,10 +245,56 @@ async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: Deploy
   return { ...preview, diff: unifiedDiff(preview.before, preview.after), fields, summary };
 }
 
+type RenderedDeploy = Awaited<ReturnType<typeof renderDeploy>>;
+
+/**
+ * Recent previews (this process), so that submitting what the deploy dialog has just previewed — it
+ * previews as the user edits — does not render the same change on the same head again. A rendering
+ * depends only on the key: environment target, branch head and spec.
+ */
+const recentPreviews = new Map<string, { at: number; rendered: RenderedDeploy }>();
+const PREVIEW_REUSE_MS = 10 * 60_000;
+const PREVIEW_REUSE_MAX = 200;
+
+function previewKey(target: GitopsTarget, head: string, spec: DeploySpec): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify([target.env.id, target.repo.id, target.branch, target.path, head, canonical(spec)]);
+}
+
+function rememberPreview(target: GitopsTarget, spec: DeploySpec, rendered: RenderedDeploy) {
+  const key = previewKey(target, rendered.head, spec);
+  recentPreviews.delete(key);
+  recentPreviews.set(key, { at: Date.now(), rendered });
+  for (const old of recentPreviews.keys()) {
+    if (recentPreviews.size <= PREVIEW_REUSE_MAX) break;
+    recentPreviews.delete(old);
+  }
+}
+
+/** The change on the head the platform last saw: a recent preview of it, else rendered now. */
+async function renderForRequest(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec): Promise<RenderedDeploy> {
+  const head = await deps.git.knownHead(remoteOf(deps, target.repo), target.branch);
+  if (head) {
+    const hit = recentPreviews.get(previewKey(target, head, spec));
+    if (hit && Date.now() - hit.at < PREVIEW_REUSE_MS) return hit.rendered;
+  }
+  return renderDeploy(deps, target, spec, { fetch: false });
+}
+
 export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: DeployRequest) {
   const { env } = await authorizeEnvironment(deps.db, actor, "deployment.create", input.environmentId);
   const target = await gitopsTarget(deps.db, env);
   const r = await renderDeploy(deps, target, input.spec, { fetch: true });
+  rememberPreview(target, input.spec, r);
   return {
     baseSha: r.head,
     branch: target.branch,
@@ -332,10 +378,11 @@ type Rendered<T> =
   | null;
 
 /**
- * Authorizes, then renders, before the transaction: reading Git (and fetching, when it must) never
- * holds a database transaction open. Nothing is rendered for an actor who may not deploy to the
- * environment (null): the transaction then denies and audits the request as usual. A rendering error
- * is kept, to be thrown inside the transaction, where it is audited.
+ * Authorizes and renders before the transaction: reading Git (and fetching, when it must) never holds a
+ * database transaction open. The two run at once — nothing rendered is used or shown unless the access
+ * check allows it. Nothing is returned for an actor who may not deploy to the environment (null): the
+ * transaction then denies and audits the request as usual. A rendering error is kept, to be thrown
+ * inside the transaction, where it is audited.
  */
 async function renderBeforeTx<T>(
   deps: GitOpsDeps,
@@ -343,16 +390,26 @@ async function renderBeforeTx<T>(
   environmentId: string,
   render: (target: GitopsTarget) => Promise<T>,
 ): Promise<Rendered<T>> {
+  const [row] = await deps.db
+    .select({ env: environments, repo: repositories })
+    .from(environments)
+    .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
+    .where(eq(environments.id, environmentId));
+  if (!row) return null;
+  const rendering = (async () => {
+    const target = await gitopsTarget(deps.db, row.env, row.repo);
+    return { target, value: await render(target) };
+  })();
+  rendering.catch(() => {}); // awaited below once access is decided
   let access: Awaited<ReturnType<typeof authorizeEnvironment>>;
-  let target: GitopsTarget;
   try {
     access = await authorizeEnvironment(deps.db, actor, "deployment.create", environmentId);
-    target = await gitopsTarget(deps.db, access.env);
   } catch {
     return null;
   }
   try {
-    return { ok: true, value: await render(target), target, access };
+    const { target, value } = await rendering;
+    return { ok: true, value, target, access };
   } catch (error) {
     return { ok: false, error };
   }
@@ -391,7 +448,7 @@ export async function requestDeployment(
   const requestedBy = requesterTrailer(deps.db, actor.user.id);
   requestedBy.catch(() => {}); // awaited in the transaction; a failure surfaces there
   const rendered = await renderBeforeTx(deps, actor, input.environmentId, (target) =>
-    renderDeploy(deps, target, input.spec, { fetch: false }),
+    renderForRequest(deps, target, input.spec),
   );
   const id = await mutate(
     deps,
