@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { organizationMembers, projectMembers } from "@juanie/db";
 import { SecretBox } from "@juanie/domain";
 import { type FakeGitHub, startFakeGitHub } from "@juanie/providers/testing";
-import { sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitServer, startGitServer } from "../../../test/git-server.ts";
 import { freePort } from "../../../test/helpers.ts";
@@ -1712,5 +1712,60 @@ describe("the audit log", () => {
       sql`select count(*)::int as n from audit_logs where action = 'deployment.commit' and (actor_id is not null or resource_id is null or actor_label <> 'system')`,
     );
     expect(commits.rows[0]!.n).toBe(0);
+  });
+});
+
+describe("the live stream when access is taken away", () => {
+  it("ends for a member removed from the project, before a later change reaches them", async () => {
+    const eve = await createUser(back, "eve");
+    await back.handle.db.insert(organizationMembers).values({ organizationId: org.id, userId: eve.id, role: "member" });
+    await back.handle.db.insert(projectMembers).values({ projectId: project.id, userId: eve.id, role: "viewer" });
+    const eveS = await signIn(server, eve);
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    let started = false;
+    const sub = eveS.api.deployments.onChange.subscribe(
+      { projectId: project.id },
+      {
+        onStarted: () => {
+          started = true;
+        },
+        onData: (e) => seen.push(e.deploymentId),
+        onError: (e) => errors.push(e),
+      },
+    );
+    const manual = (version: string) =>
+      s.bob.api.deployments.createManual.mutate({
+        environmentId: env.staging,
+        version,
+        commitSha: "abcdef2",
+        strategy: "rolling",
+      });
+    try {
+      await waitFor(
+        async () => started,
+        (ok) => ok,
+      );
+      const first = await manual("live-1");
+      await waitFor(
+        async () => seen,
+        (ids) => ids.includes(first.id),
+      );
+      await back.handle.db
+        .delete(projectMembers)
+        .where(and(eq(projectMembers.projectId, project.id), eq(projectMembers.userId, eve.id)));
+      // Past the stream's re-check interval (2 s).
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      const second = await manual("live-2");
+      await waitFor(
+        async () => errors.length,
+        (n) => n > 0,
+      );
+      expect(errors[0]).toMatchObject({ data: { httpStatus: 404 } });
+      expect(seen).toContain(first.id);
+      expect(seen).not.toContain(second.id);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 });

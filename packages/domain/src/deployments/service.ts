@@ -729,7 +729,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       async (tx, audit) => {
         audit.resourceId = started.id;
         audit.projectId = started.projectId;
-        const d = await loadForUpdate(tx, started.id);
+        // Still committing (nothing else moves a deployment out of it): the update checks that.
+        const d = started;
         await applyEvent(tx, d, "commit_succeeded", {
           now: now(),
           message: `pushed ${result.sha!.slice(0, 12)} to ${target.branch}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`,
