@@ -675,3 +675,38 @@ describe("commits built in this process", () => {
     }
   });
 });
+
+describe("the cached clone over time", () => {
+  it("keeps committing after git gc packed and pruned the loose objects it wrote", async () => {
+    const url = await server.createRepo("after-gc", { withInitialCommit: true });
+    const edit = (n: number) => async () => ({ [`k8s/${n % 3}/values.yaml`]: `n: ${n}\n` });
+    for (let n = 0; n < 3; n++) await engine.commit(remote(url), { branch: "main", message: `c${n}`, edit: edit(n) });
+    const gitDir = path.join(cacheDir, createHash("sha256").update(url).digest("hex").slice(0, 32), "repo.git");
+    await run("git", ["--git-dir", gitDir, "gc", "--quiet", "--prune=now"]);
+    for (let n = 3; n < 9; n++) {
+      const r = await engine.commit(remote(url), { branch: "main", message: `c${n}`, edit: edit(n) });
+      expect((await server.git("after-gc", ["rev-parse", "main"])).trim()).toBe(r.sha);
+    }
+    await server.git("after-gc", ["fsck", "--strict", "--no-dangling"]);
+  });
+
+  it("leaves file names that are not UTF-8 exactly as they are when it rewrites their tree", async () => {
+    const url = await server.createRepo("raw-names", { withInitialCommit: true });
+    const work = await mkdtemp(path.join(scratch, "raw-"));
+    const git = (args: string[]) =>
+      run("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", ...args], { cwd: work });
+    await git(["clone", "--quiet", path.join(server.root, "raw-names.git"), "."]);
+    // Two Latin-1 names that decode to the same replacement character as UTF-8.
+    await writeFile(Buffer.from(path.join(work, "notes-caf\xe9"), "latin1"), "e acute\n");
+    await writeFile(Buffer.from(path.join(work, "notes-caf\xe8"), "latin1"), "e grave\n");
+    await git(["add", "-A"]);
+    await git(["commit", "--quiet", "-m", "latin-1 names"]);
+    await git(["push", "--quiet", "origin", "HEAD:main"]);
+    const before = await server.git("raw-names", ["ls-tree", "main"]);
+
+    await engine.commit(remote(url), { branch: "main", message: "edit", edit: async () => ({ "a.yaml": "a: 1\n" }) });
+    const after = await server.git("raw-names", ["ls-tree", "main"]);
+    expect(after.replace(/^.*\ta\.yaml\n/m, "")).toBe(before);
+    expect(after).toMatch(/\ta\.yaml$/m);
+  });
+});

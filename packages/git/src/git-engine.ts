@@ -5,9 +5,11 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   commitTreeOf,
+  displayName,
   isTreeMode,
   ObjectStore,
   parseTreeObject,
+  rawName,
   readRef,
   serializeTree,
   type TreeEntry,
@@ -397,12 +399,16 @@ class CachedRepo {
   }
 
   /** A local git command (no credentials in its environment). */
-  git(args: string[], extra: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<GitOutput> {
+  git(
+    args: string[],
+    extra: { input?: string | Buffer; env?: Record<string, string>; okCodes?: number[] } = {},
+  ): Promise<GitOutput> {
     return runGit(args, {
       cwd: this.opts.dir,
       env: { ...this.env, ...extra.env },
       timeoutMs: this.opts.timeoutMs,
       input: extra.input,
+      okCodes: extra.okCodes,
     });
   }
 
@@ -568,7 +574,8 @@ class CachedRepo {
     let tree = rootTree;
     const parts = file.split("/");
     for (let i = 0; i < parts.length; i++) {
-      const entry = (await this.readTree(tree)).find((e) => e.name === parts[i]);
+      const name = rawName(parts[i] ?? "");
+      const entry = (await this.readTree(tree)).find((e) => e.name === name);
       if (!entry) return null;
       if (i === parts.length - 1) return entry;
       if (!isTreeMode(entry.mode)) return null;
@@ -600,7 +607,8 @@ class CachedRepo {
         const object = objects[i];
         if (object?.type !== "tree") throw new GitError("unknown", `tree ${t.oid} is missing from the cached clone`);
         for (const entry of parseTreeObject(object.data)) {
-          const full = t.prefix ? `${t.prefix}/${entry.name}` : entry.name;
+          const name = displayName(entry.name);
+          const full = t.prefix ? `${t.prefix}/${name}` : name;
           if (isTreeMode(entry.mode)) next.push({ oid: entry.oid, prefix: full });
           else if (isRegularFile(entry.mode)) files.push({ path: full, oid: entry.oid, mode: entry.mode });
         }
@@ -659,6 +667,8 @@ class CachedRepo {
     const commitsSince = async (since: string, limit: number) => {
       if (!OBJECT_ID.test(since) || since.length !== 40) return null;
       if ((await this.store.read(since))?.type !== "commit") return null;
+      const ancestor = await this.git(["merge-base", "--is-ancestor", since, head], { okCodes: [1] });
+      if (ancestor.code !== 0) return null;
       const args = ["log", "-z", "--name-only", "--no-renames", "--diff-merges=first-parent", `--format=${LOG_FORMAT}`];
       args.push(`--max-count=${limit + 1}`, `${since}..${head}`, "--");
       const commits = parseLog((await this.git(args)).stdout.toString());
@@ -691,7 +701,7 @@ class CachedRepo {
       const normalized = normalizeFile(file);
       if (seen.has(normalized)) throw new RangeError(`'${file}' is changed twice.`);
       seen.add(normalized);
-      edits.push({ parts: normalized.split("/"), path: normalized, content });
+      edits.push({ parts: normalized.split("/").map(rawName), path: normalized, content });
     }
     const baseTree = base ? await this.rootTree(base) : null;
     const changedFiles: string[] = [];
@@ -781,7 +791,11 @@ class CachedRepo {
       ["push", "--porcelain", `--force-with-lease=${ref}:${expected ?? ""}`, "origin", `${commit}:${ref}`],
       { write: true },
     );
-    await this.store.writeRef(trackingRef(branch), commit);
+    // The push is done: the cache's idea of the head is only a shortcut. If it cannot be recorded,
+    // forget it, so the next operation fetches instead of trusting an old head.
+    await this.store.writeRef(trackingRef(branch), commit).catch(async () => {
+      await rm(path.join(this.gitDir, trackingRef(branch)), { force: true }).catch(() => {});
+    });
   }
 }
 

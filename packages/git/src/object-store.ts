@@ -20,8 +20,6 @@ export class ObjectStore {
   /** Objects never change: the ones read or written lately are kept, up to CACHE_BYTES, least recent out first. */
   private readonly cache = new Map<string, GitObject>();
   private cacheBytes = 0;
-  /** Fan-out directories (objects/xx) known to exist. */
-  private readonly knownDirs = new Set<string>();
 
   constructor(
     private readonly gitDir: string,
@@ -69,10 +67,8 @@ export class ObjectStore {
     // Written even when cached: an object no commit reached may have been pruned from disk since.
     const dir = path.join(this.gitDir, "objects", oid.slice(0, 2));
     const file = path.join(dir, oid.slice(2));
-    if (!this.knownDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
+    // Every time: `git gc` removes the fan-out directories it empties.
+    mkdirSync(dir, { recursive: true });
     const tmp = path.join(dir, `tmp_obj_juanie_${randomBytes(6).toString("hex")}`);
     writeFileSync(tmp, deflateSync(full, { level: 1 }), { mode: 0o444, flag: "wx" });
     try {
@@ -132,7 +128,7 @@ export class ObjectStore {
   close(): void {
     this.cache.clear();
     this.cacheBytes = 0;
-    this.knownDirs.clear();
+
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.batch?.close();
@@ -172,6 +168,7 @@ export interface GitObject {
 export interface TreeEntry {
   /** As stored: 100644, 100755, 120000, 160000 or 40000. */
   mode: string;
+  /** The raw bytes of the name, one latin1 character each (see `rawName` / `displayName`). */
   name: string;
   oid: string;
 }
@@ -199,12 +196,24 @@ export function parseTreeObject(data: Buffer): TreeEntry[] {
     if (space < 0 || nul < 0 || nul + 21 > data.length) throw new Error("malformed tree object");
     entries.push({
       mode: data.subarray(offset, space).toString("latin1"),
-      name: data.subarray(space + 1, nul).toString("utf8"),
+      // The name's bytes as they are (latin1 maps each byte to one character and back): a name that is
+      // not valid UTF-8 must come out of a rewritten tree unchanged.
+      name: data.subarray(space + 1, nul).toString("latin1"),
       oid: data.subarray(nul + 1, nul + 21).toString("hex"),
     });
     offset = nul + 21;
   }
   return entries;
+}
+
+/** A path component as tree entries store it (its UTF-8 bytes, one latin1 character each). */
+export function rawName(name: string): string {
+  return Buffer.from(name, "utf8").toString("latin1");
+}
+
+/** A raw tree entry name (or path) as text. */
+export function displayName(raw: string): string {
+  return Buffer.from(raw, "latin1").toString("utf8");
 }
 
 export function isTreeMode(mode: string): boolean {
@@ -213,7 +222,7 @@ export function isTreeMode(mode: string): boolean {
 
 /** Git's order: by name bytes, a tree's name compared as if it ended in '/'. */
 function treeSortKey(entry: TreeEntry): Buffer {
-  return Buffer.from(isTreeMode(entry.mode) ? `${entry.name}/` : entry.name, "utf8");
+  return Buffer.from(isTreeMode(entry.mode) ? `${entry.name}/` : entry.name, "latin1");
 }
 
 export function serializeTree(entries: TreeEntry[]): Buffer {
@@ -222,7 +231,7 @@ export function serializeTree(entries: TreeEntry[]): Buffer {
     .sort((a, b) => Buffer.compare(a.key, b.key));
   const parts: Buffer[] = [];
   for (const { entry } of sorted) {
-    parts.push(Buffer.from(`${entry.mode} ${entry.name}\0`, "utf8"), Buffer.from(entry.oid, "hex"));
+    parts.push(Buffer.from(`${entry.mode} ${entry.name}\0`, "latin1"), Buffer.from(entry.oid, "hex"));
   }
   return Buffer.concat(parts);
 }
@@ -271,14 +280,21 @@ class CatFileBatch {
     this.child.on("error", (error) => fail(`could not run: ${error.message}`));
     this.child.on("close", (code) => fail(`exited with ${code}`));
     // An idle batch process must not keep the platform (or a test run) alive.
-    this.child.unref();
-    (this.child.stdout as unknown as { unref?: () => void }).unref?.();
-    (this.child.stderr as unknown as { unref?: () => void }).unref?.();
-    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+    this.setRef(false);
+  }
+
+  private setRef(on: boolean) {
+    const handles = [this.child, this.child.stdout, this.child.stderr, this.child.stdin] as unknown as {
+      ref?: () => void;
+      unref?: () => void;
+    }[];
+    for (const handle of handles) (on ? handle.ref : handle.unref)?.call(handle);
   }
 
   request(oids: string[]): Promise<(GitObject | null)[]> {
     if (this.closed) return Promise.reject(new Error("git cat-file --batch is closed"));
+    // Keeps the process alive while an answer is awaited (an idle reader must not).
+    if (this.queue.length === 0) this.setRef(true);
     return new Promise((resolve, reject) => {
       this.queue.push({ oids, results: [], resolve, reject });
       this.child.stdin.write(`${oids.join("\n")}\n`);
@@ -319,6 +335,7 @@ class CatFileBatch {
       }
       if (pending.results.length === pending.oids.length) {
         this.queue.shift();
+        if (this.queue.length === 0) this.setRef(false);
         pending.resolve(pending.results);
       }
     }

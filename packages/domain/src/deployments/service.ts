@@ -280,14 +280,18 @@ function rememberPreview(target: GitopsTarget, spec: DeploySpec, rendered: Rende
   }
 }
 
-/** The change on the head the platform last saw: a recent preview of it, else rendered now. */
+/**
+ * The change a request records: the dialog's recent preview of it when the platform still sees the
+ * head it was rendered on, else rendered now on the freshly fetched head (an API client that did not
+ * preview, another replica's preview): the base recorded is then the branch as it is.
+ */
 async function renderForRequest(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec): Promise<RenderedDeploy> {
   const head = await deps.git.knownHead(remoteOf(deps, target.repo), target.branch);
   if (head) {
     const hit = recentPreviews.get(previewKey(target, head, spec));
     if (hit && Date.now() - hit.at < PREVIEW_REUSE_MS) return hit.rendered;
   }
-  return renderDeploy(deps, target, spec, { fetch: false });
+  return renderDeploy(deps, target, spec, { fetch: true });
 }
 
 export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: DeployRequest) {
@@ -378,11 +382,10 @@ type Rendered<T> =
   | null;
 
 /**
- * Authorizes and renders before the transaction: reading Git (and fetching, when it must) never holds a
- * database transaction open. The two run at once — nothing rendered is used or shown unless the access
- * check allows it. Nothing is returned for an actor who may not deploy to the environment (null): the
- * transaction then denies and audits the request as usual. A rendering error is kept, to be thrown
- * inside the transaction, where it is audited.
+ * Authorizes, then renders, before the transaction: reading Git (and fetching, when it must) never
+ * holds a database transaction open. Nothing is rendered for an actor who may not deploy to the
+ * environment (null): the transaction then denies and audits the request as usual. A rendering error
+ * is kept, to be thrown inside the transaction, where it is audited.
  */
 async function renderBeforeTx<T>(
   deps: GitOpsDeps,
@@ -390,26 +393,16 @@ async function renderBeforeTx<T>(
   environmentId: string,
   render: (target: GitopsTarget) => Promise<T>,
 ): Promise<Rendered<T>> {
-  const [row] = await deps.db
-    .select({ env: environments, repo: repositories })
-    .from(environments)
-    .leftJoin(repositories, eq(repositories.id, environments.repositoryId))
-    .where(eq(environments.id, environmentId));
-  if (!row) return null;
-  const rendering = (async () => {
-    const target = await gitopsTarget(deps.db, row.env, row.repo);
-    return { target, value: await render(target) };
-  })();
-  rendering.catch(() => {}); // awaited below once access is decided
   let access: Awaited<ReturnType<typeof authorizeEnvironment>>;
   try {
     access = await authorizeEnvironment(deps.db, actor, "deployment.create", environmentId);
   } catch {
     return null;
   }
+  let target: GitopsTarget;
   try {
-    const { target, value } = await rendering;
-    return { ok: true, value, target, access };
+    target = await gitopsTarget(deps.db, access.env);
+    return { ok: true, value: await render(target), target, access };
   } catch (error) {
     return { ok: false, error };
   }
@@ -443,8 +436,7 @@ export async function requestDeployment(
   actor: Actor,
   input: DeployRequest,
 ): Promise<DeploymentDetail> {
-  // On the head the platform last saw: the preview the user looked at fetched it, and the commit job
-  // re-applies the change on whatever the head is by then.
+  // The commit job re-applies the change on whatever the head is by then.
   const requestedBy = requesterTrailer(deps.db, actor.user.id);
   requestedBy.catch(() => {}); // awaited in the transaction; a failure surfaces there
   const rendered = await renderBeforeTx(deps, actor, input.environmentId, (target) =>
@@ -713,7 +705,16 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
     const edit =
       started.method === "rollback" && request.targetSha
         ? restoreEdit(target.path, request.targetSha)
-        : deployEdit(target, request.spec ?? {}, started.baseSha, request.rendered);
+        : deployEdit(
+            target,
+            request.spec ?? {},
+            started.baseSha,
+            // Rendered for the environment's repository, branch and path as they were then: not
+            // reused if its settings were changed while the deployment waited.
+            started.repositoryId === target.repo.id && started.branch === target.branch && started.path === target.path
+              ? request.rendered
+              : undefined,
+          );
     const result = await deps.git.commit(remote, {
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
