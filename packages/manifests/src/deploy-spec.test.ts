@@ -30,7 +30,7 @@ describe("deploySpecSchema", () => {
     { readinessProbe: { type: "http", path: "/", port: "http", initialDelaySeconds: 0, failureThreshold: 3 } },
     { readinessProbe: { type: "tcp", port: 65535, periodSeconds: 1, timeoutSeconds: 1 } },
     { readinessProbe: { type: "exec", command: ["cat", "/tmp/ok"] } },
-    { deployment: "web.v2", container: "web-1", imagePullPolicy: "Never" },
+    { workload: "web.v2", container: "web-1", imagePullPolicy: "Never" },
   ])("accepts %j", (spec) => {
     expect(issuesOf(spec)).toEqual([]);
   });
@@ -60,8 +60,8 @@ describe("deploySpecSchema", () => {
     ["image: x", "spec: must be an object"],
     [{ replicas: 1, imagePullPolicyy: "Always" }, "imagePullPolicyy: is not a known field"],
     [
-      { deployment: "Web", replicas: 1 },
-      "deployment: must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)",
+      { workload: "Web", replicas: 1 },
+      "workload: must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)",
     ],
     [
       { container: "web_1", replicas: 1 },

@@ -8,9 +8,11 @@ import { compareQuantities, parseQuantity } from "./quantity.ts";
  * (A type alias, not an interface, so that it is assignable to `Record<string, unknown>`.)
  */
 export type DeploySpec = {
-  /** Which Deployment (metadata.name) when the environment has more than one. */
-  deployment?: string;
-  /** Container name; default: the first container of the Deployment. */
+  /** Which workload kind (Deployment, StatefulSet or DaemonSet); needed only when two kinds share a name. */
+  kind?: WorkloadKind;
+  /** Which workload (metadata.name as declared) when the environment has more than one. */
+  workload?: string;
+  /** Container name; default: the first container of the workload. */
   container?: string;
   /** Full image reference: `registry[:port]/path[:tag][@sha256:digest]`. */
   image?: string;
@@ -25,6 +27,9 @@ export type DeploySpec = {
   livenessProbe?: Probe | null;
   readinessProbe?: Probe | null;
 };
+
+export const workloadKinds = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+export type WorkloadKind = (typeof workloadKinds)[number];
 
 export type ImagePullPolicy = "Always" | "IfNotPresent" | "Never";
 export interface EnvVar {
@@ -51,7 +56,7 @@ export type Probe =
   | ({ type: "tcp"; port: number | string } & ProbeTiming)
   | ({ type: "exec"; command: string[] } & ProbeTiming);
 
-/** The fields that request a change (as opposed to `deployment` and `container`, which select). */
+/** The fields that request a change (as opposed to `kind`, `workload` and `container`, which select). */
 export const changeFields = [
   "image",
   "imagePullPolicy",
@@ -68,7 +73,8 @@ export const imagePullPolicies = ["Always", "IfNotPresent", "Never"] as const;
 export const rules = {
   object: "must be an object",
   unknownField: "is not a known field",
-  deployment: "must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)",
+  kind: "must be one of Deployment, StatefulSet or DaemonSet",
+  workload: "must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)",
   container:
     "must be a container name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
   image: "must be a valid image reference like registry.example.com/team/app:1.2.3",
@@ -169,7 +175,8 @@ const amounts = (): z.ZodType<ResourceAmounts> =>
 
 /** The deploy form's input. Each issue's path names the field and its message the rule. */
 export const deploySpecSchema: z.ZodType<DeploySpec> = strict({
-  deployment: z.string({ message: rules.deployment }).refine(isDnsSubdomain, { message: rules.deployment }).optional(),
+  kind: z.enum(workloadKinds, { message: rules.kind }).optional(),
+  workload: z.string({ message: rules.workload }).refine(isDnsSubdomain, { message: rules.workload }).optional(),
   container: z.string({ message: rules.container }).refine(isDnsLabel, { message: rules.container }).optional(),
   image: z.string({ message: rules.image }).refine(isImageReference, { message: rules.image }).optional(),
   imagePullPolicy: z.enum(imagePullPolicies, { message: rules.imagePullPolicy }).optional(),

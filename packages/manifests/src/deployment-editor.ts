@@ -23,6 +23,7 @@ import {
   createNode,
   findItem,
   newDocument,
+  ownItems,
   rootMap,
   setValue,
 } from "./yaml-nodes.ts";
@@ -48,6 +49,7 @@ export class DeploymentEditor {
     private readonly env: ResolvedEnvironment,
     private readonly source: DeploymentSource,
     private readonly container: string,
+    private readonly options: { imageVia?: "auto" | "patch" } = {},
   ) {}
 
   private get layers(): Layer[] {
@@ -61,6 +63,10 @@ export class DeploymentEditor {
   }
 
   setImage(image: string): void {
+    if (this.options.imageVia === "patch") {
+      this.setContainerValue(["image"], image);
+      return;
+    }
     const field: Field = { kind: "image" };
     const i = this.lastTouching(field);
     const layer = this.layers[i];
@@ -109,6 +115,7 @@ export class DeploymentEditor {
       }
     }
     const seq = childSeq(doc, container, "env", true);
+    ownItems(doc, seq);
     const handled = new Set<string>();
     for (const item of [...seq.items]) {
       if (!isMap(item)) continue;
@@ -258,7 +265,7 @@ export class DeploymentEditor {
       [
         newDocument({
           apiVersion: "apps/v1",
-          kind: "Deployment",
+          kind: this.source.kind,
           metadata: { name: this.source.name },
           spec: { template: { spec: { containers: [{ name: this.container }] } } },
         }),
@@ -300,7 +307,7 @@ export class DeploymentEditor {
     const ref = parseImageReference(image) ?? splitImage(image);
     const doc = this.kustomizationDoc(kustomization);
     const seq = childSeq(doc, rootMap(doc), "images", true);
-    const entry = findItem(seq, "name", name) ?? appendTo(doc, seq, { name });
+    const entry = findItem(doc, seq, "name", name) ?? appendTo(doc, seq, { name });
     if (!isMap(entry)) return;
     if (ref.name !== name) setValue(doc, entry, "newName", ref.name);
     else entry.delete("newName");
@@ -315,7 +322,7 @@ export class DeploymentEditor {
   private writeReplicasEntry(kustomization: string, count: number): void {
     const doc = this.kustomizationDoc(kustomization);
     const seq = childSeq(doc, rootMap(doc), "replicas", true);
-    const entry = findItem(seq, "name", this.source.name);
+    const entry = findItem(doc, seq, "name", this.source.name);
     if (entry) setValue(doc, entry, "count", count);
     else appendTo(doc, seq, { name: this.source.name, count });
   }

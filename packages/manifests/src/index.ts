@@ -1,5 +1,6 @@
 // @juanie/manifests — the deploy form's changes as edits of an environment's Kubernetes YAML.
-// Pure: it receives file contents and returns new contents; the git engine does the I/O.
+// It receives file contents and returns new contents; the git engine does the Git I/O. The one
+// outside process it runs is the real kustomize, which judges every plan (verified-plan.ts).
 
 export { defaultCommitMessage } from "./commit-message.ts";
 export {
@@ -15,6 +16,8 @@ export {
   type ResourceAmounts,
   type ResourceRequirements,
   rules as deploySpecRules,
+  type WorkloadKind,
+  workloadKinds,
 } from "./deploy-spec.ts";
 export { PATCH_FILE_NAME } from "./deployment-editor.ts";
 export { ManifestError } from "./errors.ts";
@@ -24,6 +27,13 @@ export {
   isImageReference,
   parseImageReference,
 } from "./image-reference.ts";
+export {
+  type KustomizeTool,
+  kustomizeBuild,
+  locateKustomize,
+  probeKustomize,
+  type RenderedObject,
+} from "./kustomize-build.ts";
 export { isSafeRepoPath, normalizeRepoPath } from "./paths.ts";
 export {
   type Conflict,
@@ -32,10 +42,18 @@ export {
   type DeployPlan,
   detectConflicts,
   type FieldChange,
-  listDeployments,
   planDeploy,
+  type WorkloadSummary,
 } from "./plan-deploy.ts";
 export { compareQuantities, isQuantity, parseQuantity, type Quantity } from "./quantity.ts";
+export { diffRendered, type RenderedChange } from "./render-diff.ts";
 export { filesFromRecord, filesWithChanges, type RepoFiles, snapshotRepoFiles } from "./repo-files.ts";
 export { newRepositoryLayout, type RepositoryLayoutOptions } from "./repository-layout.ts";
 export { unifiedDiff } from "./unified-diff.ts";
+export {
+  planVerifiedDeploy,
+  type RenderCheck,
+  renderedDeployValues,
+  type VerifiedPlan,
+  type VerifiedValues,
+} from "./verified-plan.ts";

@@ -1,4 +1,5 @@
 import { parseAllDocuments } from "yaml";
+import { type WorkloadKind, workloadKinds } from "./deploy-spec.ts";
 import { ManifestError } from "./errors.ts";
 import { formatImageReference, splitImage } from "./image-reference.ts";
 import { dirnameOf, isUnder, joinRepoPath, resolveRepoPath } from "./paths.ts";
@@ -19,7 +20,11 @@ export type Layer =
   | { kind: "images"; kustomization: string; writable: boolean }
   | { kind: "replicas"; kustomization: string; writable: boolean };
 
+/** The workload kinds the deploy form edits (all apps/v1, all with a pod template). */
+export const WORKLOAD_KINDS = workloadKinds;
+
 export interface DeploymentSource {
+  kind: WorkloadKind;
   /** metadata.name as declared (kustomize matches patches and `replicas:` on it). */
   name: string;
   labels: Record<string, string>;
@@ -94,10 +99,11 @@ function deploymentsInFile(ws: YamlWorkspace, file: string, envPath: string): De
   if (!loaded) return [];
   const out: DeploymentSource[] = [];
   loaded.docs.forEach((doc, index) => {
-    const value: Json = doc.toJS();
-    if (!isDeployment(value)) return;
+    const value: Json = doc.toJS({ maxAliasCount: -1 });
+    if (!isWorkload(value)) return;
     const metadata = isObject(value.metadata) ? value.metadata : {};
     out.push({
+      kind: value.kind as WorkloadKind,
       name: String(metadata.name),
       labels: stringRecord(metadata.labels),
       annotations: stringRecord(metadata.annotations),
@@ -107,10 +113,10 @@ function deploymentsInFile(ws: YamlWorkspace, file: string, envPath: string): De
   return out;
 }
 
-export function isDeployment(value: Json | undefined): value is JsonObject {
+export function isWorkload(value: Json | undefined): value is JsonObject {
   return (
     isObject(value) &&
-    value.kind === "Deployment" &&
+    (WORKLOAD_KINDS as readonly unknown[]).includes(value.kind) &&
     value.apiVersion === "apps/v1" &&
     isObject(value.metadata) &&
     typeof value.metadata.name === "string"
@@ -230,14 +236,18 @@ function resolveKustomization(
   return sources;
 }
 
-/** Whether a strategic-merge patch document applies to the Deployment (JSON 6902 patches are not followed). */
+/**
+ * Whether a strategic-merge patch document applies to the workload. JSON 6902 patches are not followed
+ * here: the real kustomize build that verifies every plan sees what they do.
+ */
 function patchApplies(value: Json, source: DeploymentSource, target: JsonObject | undefined): boolean {
   if (!isObject(value)) return false;
+  if (Array.isArray(value)) return false;
   if (!target) {
     const metadata = isObject(value.metadata) ? value.metadata : {};
-    return value.kind === "Deployment" && metadata.name === source.name;
+    return value.kind === source.kind && metadata.name === source.name;
   }
-  if (target.kind !== undefined && target.kind !== "Deployment") return false;
+  if (target.kind !== undefined && target.kind !== source.kind) return false;
   if (target.group !== undefined && target.group !== "apps") return false;
   if (target.version !== undefined && target.version !== "v1") return false;
   if (typeof target.name === "string" && !fullMatch(target.name, source.name)) return false;

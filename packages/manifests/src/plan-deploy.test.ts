@@ -6,7 +6,6 @@ import {
   type DeploySpec,
   filesFromRecord,
   filesWithChanges,
-  listDeployments,
   type Probe,
   planDeploy,
   type RepoFiles,
@@ -182,7 +181,9 @@ spec:
     const files = filesFromRecord({
       "env/a/all.yml": `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n${handWritten}`,
     });
-    expect(listDeployments(files, "env")).toEqual([{ name: "web", containers: ["web", "sidecar"] }]);
+    expect(currentDeployValues(files, "env").workloads).toEqual([
+      { kind: "Deployment", name: "web", containers: ["web", "sidecar"] },
+    ]);
     const plan = planDeploy(files, "env", { replicas: 1 });
     expect(plan.changes["env/a/all.yml"]).toContain("  replicas: 1 # scaled by hand\n");
     expect(
@@ -398,7 +399,7 @@ describe("env: the form's list replaces the literal entries; valueFrom entries a
   ])("$name", ({ files, path }) => {
     const repo = files();
     const plan = planDeploy(repo, path, { env: [{ name: "ONLY", value: "1" }] });
-    const after = currentDeployValues(filesWithChanges(repo, plan.changes), path, "web");
+    const after = currentDeployValues(filesWithChanges(repo, plan.changes), path, { container: "web" });
     expect(after.env).toEqual([{ name: "ONLY", value: "1" }]);
     expect(after.valueFromEnv).toEqual(["DB_PASSWORD"]);
   });
@@ -521,35 +522,61 @@ ${probe}`,
   });
 });
 
-describe("choosing the Deployment and container", () => {
+describe("choosing the workload and container", () => {
   const two = () =>
     filesFromRecord({
       "apps/api.yaml": handWritten.replace("name: web\n  annotations", "name: api\n  annotations"),
       "apps/web.yaml": handWritten,
     });
 
-  it("asks which Deployment when there are several, naming them", () => {
+  it("asks which workload when there are several, naming them", () => {
     expectManifestError(
       () => planDeploy(two(), "apps", { replicas: 1 }),
-      /^deployment: apps has 2 Deployments \(api, web\); choose one$/,
-      "deployment",
+      /^workload: apps has 2 workloads \(Deployment api, Deployment web\); choose one$/,
+      "workload",
     );
   });
 
   it("edits the one named in the spec", () => {
-    const plan = planDeploy(two(), "apps", { deployment: "api", replicas: 1 });
+    const plan = planDeploy(two(), "apps", { workload: "api", replicas: 1 });
     expect(Object.keys(plan.changes)).toEqual(["apps/api.yaml"]);
-    expect(plan.summary).toBe("scale to 1 replica (deployment api, container web)");
+    expect(plan.summary).toBe("scale to 1 replica (Deployment api, container web)");
+    expect([plan.kind, plan.workload, plan.container]).toEqual(["Deployment", "api", "web"]);
+  });
+
+  it("edits a StatefulSet or a DaemonSet, and refuses replicas for a DaemonSet", () => {
+    const files = filesFromRecord({
+      "apps/db.yaml": handWritten
+        .replace("kind: Deployment", "kind: StatefulSet")
+        .replace("name: web\n  annotations", "name: db\n  annotations"),
+      "apps/agent.yaml": handWritten
+        .replace("kind: Deployment", "kind: DaemonSet")
+        .replace("name: web\n  annotations", "name: agent\n  annotations"),
+    });
+    const values = currentDeployValues(files, "apps", { kind: "DaemonSet" });
+    expect(values.workload).toBe("agent");
+    expect(values.replicas).toBeUndefined();
+    expect(values.workloads.map((w) => `${w.kind}/${w.name}`)).toEqual(["DaemonSet/agent", "StatefulSet/db"]);
+    const plan = planDeploy(files, "apps", { kind: "StatefulSet", container: "sidecar", image: "busybox:1.37" });
+    expect(Object.keys(plan.changes)).toEqual(["apps/db.yaml"]);
+    expect(plan.summary).toBe("update image to busybox:1.37 (StatefulSet db, container sidecar)");
+    expect(plan.changes["apps/db.yaml"]).toContain("image: busybox:1.37\n");
+    expect(plan.changes["apps/db.yaml"]).toContain("image: ghcr.io/org/web:1.0   # pinned\n");
+    expectManifestError(
+      () => planDeploy(files, "apps", { workload: "agent", replicas: 2 }),
+      /^replicas: DaemonSet agent runs one pod per node; it has no replica count$/,
+      "replicas",
+    );
   });
 
   it.each([
     [
-      { deployment: "nope", replicas: 1 },
-      /^deployment: no Deployment named "nope" under apps \(found: api, web\)$/,
-      "deployment",
+      { workload: "nope", replicas: 1 },
+      /^workload: no nope under apps \(found: Deployment api, Deployment web\)$/,
+      "workload",
     ],
     [
-      { deployment: "web", container: "db", replicas: 1 },
+      { workload: "web", container: "db", replicas: 1 },
       /^container: Deployment web has no container "db" \(containers: web, sidecar\)$/,
       "container",
     ],
@@ -561,7 +588,7 @@ describe("choosing the Deployment and container", () => {
     const files = filesFromRecord({ "k8s/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" });
     expectManifestError(
       () => planDeploy(files, "k8s", { replicas: 1 }),
-      /^path: no Deployment \(apps\/v1\) found under k8s$/,
+      /^path: no Deployment, StatefulSet or DaemonSet \(apps\/v1\) found under k8s$/,
       "path",
     );
   });

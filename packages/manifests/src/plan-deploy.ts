@@ -1,4 +1,4 @@
-import type { DeploySpec, EnvVar, Probe, ResourceAmounts } from "./deploy-spec.ts";
+import type { DeploySpec, EnvVar, Probe, ResourceAmounts, WorkloadKind } from "./deploy-spec.ts";
 import { parseDeploySpec } from "./deploy-spec.ts";
 import { DeploymentEditor } from "./deployment-editor.ts";
 import { type ContainerValues, containerValues, RESOURCE_KEYS, sameImage, sameProbe } from "./deployment-values.ts";
@@ -31,17 +31,28 @@ export interface DeployPlan {
   fields: FieldChange[];
   /** `update image to ghcr.io/org/app:1.2.3, scale to 5 replicas` (`no changes` when there are none). */
   summary: string;
-  /** The Deployment and container the plan edits. */
-  deploymentName: string;
+  /** How the summary names the workload and container (only where there is a choice). */
+  scope: { workload: string | undefined; container: string | undefined };
+  /** The workload and container the plan edits. */
+  kind: WorkloadKind;
+  workload: string;
   container: string;
 }
 
-export type CurrentDeployValues = DeploySpec & {
-  deploymentName: string;
-  /** The container names of the Deployment, in order. */
+export interface WorkloadSummary {
+  kind: WorkloadKind;
+  name: string;
   containers: string[];
-  /** Every Deployment of the environment (to offer a choice when there are several). */
-  deployments: string[];
+}
+
+export type CurrentDeployValues = DeploySpec & {
+  kind: WorkloadKind;
+  workload: string;
+  container: string;
+  /** The container names of the workload, in order. */
+  containers: string[];
+  /** Every workload of the environment (to offer a choice when there are several). */
+  workloads: WorkloadSummary[];
   /** Env entries set from secrets, config maps or fields: kept by every deploy, not editable here. */
   valueFromEnv: string[];
 };
@@ -53,7 +64,7 @@ export interface Conflict {
   ours: unknown;
 }
 
-interface Target {
+export interface Target {
   ws: YamlWorkspace;
   env: ResolvedEnvironment;
   source: DeploymentSource;
@@ -62,77 +73,96 @@ interface Target {
   containers: string[];
 }
 
-function selectTarget(files: RepoFiles, envPath: string, deployment?: string, container?: string): Target {
+const describe = (w: { kind: string; name: string }) => `${w.kind} ${w.name}`;
+
+export function selectTarget(
+  files: RepoFiles,
+  envPath: string,
+  choice: { kind?: WorkloadKind | undefined; workload?: string | undefined; container?: string | undefined },
+): Target {
   const path = checkEnvPath(envPath);
   const ws = new YamlWorkspace(files);
   const env = resolveEnvironment(ws, path);
-  const names = env.deployments.map((d) => d.name);
+  const all = env.deployments.map(describe);
   if (env.deployments.length === 0) {
-    throw new ManifestError(`path: no Deployment (apps/v1) found under ${path || "the repository root"}`, {
-      field: "path",
-    });
-  }
-  let source: DeploymentSource | undefined;
-  if (deployment !== undefined) {
-    source = env.deployments.find((d) => d.name === deployment);
-    if (!source) {
-      throw new ManifestError(
-        `deployment: no Deployment named "${deployment}" under ${path || "."} (found: ${names.join(", ")})`,
-        { field: "deployment" },
-      );
-    }
-  } else if (env.deployments.length > 1) {
     throw new ManifestError(
-      `deployment: ${path || "."} has ${env.deployments.length} Deployments (${names.join(", ")}); choose one`,
-      { field: "deployment" },
+      `path: no Deployment, StatefulSet or DaemonSet (apps/v1) found under ${path || "the repository root"}`,
+      { field: "path" },
     );
-  } else {
-    source = env.deployments[0];
   }
-  if (!source) throw new Error("unreachable: a Deployment was found");
+  const candidates = env.deployments.filter(
+    (d) =>
+      (choice.kind === undefined || d.kind === choice.kind) &&
+      (choice.workload === undefined || d.name === choice.workload),
+  );
+  const asked = [choice.kind, choice.workload].filter((x) => x !== undefined).join(" ");
+  if (candidates.length === 0) {
+    const field = choice.workload !== undefined ? "workload" : "kind";
+    throw new ManifestError(`${field}: no ${asked} under ${path || "."} (found: ${all.join(", ")})`, { field });
+  }
+  if (candidates.length > 1) {
+    const field = choice.workload !== undefined ? "kind" : "workload";
+    throw new ManifestError(
+      `${field}: ${path || "."} has ${candidates.length} workloads${asked ? ` matching ${asked}` : ""} (${candidates.map(describe).join(", ")}); choose one`,
+      { field },
+    );
+  }
+  const source = candidates[0];
+  if (!source) throw new Error("unreachable: a workload was found");
   const rendered = renderDeployment(ws, source);
   const containers = podContainers(rendered, "containers")
     .map((c) => c.name)
     .filter((n): n is string => typeof n === "string");
   if (containers.length === 0) {
-    throw new ManifestError(`Deployment ${source.name} has no containers`, { field: "container" });
+    throw new ManifestError(`container: ${describe(source)} has no containers`, { field: "container" });
   }
-  const chosen = container ?? containers[0] ?? "";
+  const chosen = choice.container ?? containers[0] ?? "";
   if (!containers.includes(chosen)) {
     throw new ManifestError(
-      `container: Deployment ${source.name} has no container "${chosen}" (containers: ${containers.join(", ")})`,
+      `container: ${describe(source)} has no container "${chosen}" (containers: ${containers.join(", ")})`,
       { field: "container" },
     );
   }
   return { ws, env, source, rendered, container: chosen, containers };
 }
 
-function valuesOf(rendered: JsonObject, container: string): ContainerValues & { replicas: number } {
+export type WorkloadValues = ContainerValues & { replicas?: number };
+
+/** The form's values of one container of a rendered workload (a DaemonSet has no replica count). */
+export function valuesOf(rendered: JsonObject, container: string): WorkloadValues {
   const c = podContainers(rendered, "containers").find((x) => x.name === container) ?? {};
   const spec = isObject(rendered.spec) ? rendered.spec : {};
+  if (rendered.kind === "DaemonSet") return containerValues(c);
   return { ...containerValues(c), replicas: typeof spec.replicas === "number" ? spec.replicas : 1 };
 }
 
-/** The values in effect for the environment: what the form shows before the user changes anything. */
+/**
+ * The values in effect for the environment, by the platform's own reading of the manifests. When the real
+ * kustomize is at hand the form shows what it renders instead (see renderedDeployValues).
+ */
 export function currentDeployValues(
   files: RepoFiles,
   envPath: string,
-  container?: string,
-  deployment?: string,
+  choice: { kind?: WorkloadKind | undefined; workload?: string | undefined; container?: string | undefined } = {},
 ): CurrentDeployValues {
-  const target = selectTarget(files, envPath, deployment, container);
-  const v = valuesOf(target.rendered, target.container);
+  const target = selectTarget(files, envPath, choice);
+  return describeValues(target, target.rendered);
+}
+
+/** The form's values of `target`, read from `rendered` (the model's or kustomize's rendering of it). */
+export function describeValues(target: Target, rendered: JsonObject): CurrentDeployValues {
+  const v = valuesOf(rendered, target.container);
   const out: CurrentDeployValues = {
-    deploymentName: target.source.name,
-    deployment: target.source.name,
-    deployments: target.env.deployments.map((d) => d.name),
+    kind: target.source.kind,
+    workload: target.source.name,
+    workloads: listWorkloads(target),
     container: target.container,
     containers: target.containers,
-    replicas: v.replicas,
     env: v.env,
     valueFromEnv: v.valueFromEnv,
     resources: v.resources,
   };
+  if (v.replicas !== undefined) out.replicas = v.replicas;
   if (v.image !== undefined) out.image = v.image;
   if (v.imagePullPolicy !== undefined) out.imagePullPolicy = v.imagePullPolicy;
   if (v.livenessProbe !== undefined) out.livenessProbe = v.livenessProbe;
@@ -140,24 +170,33 @@ export function currentDeployValues(
   return out;
 }
 
-/** The Deployments of an environment and their containers (no choice needed). */
-export function listDeployments(files: RepoFiles, envPath: string): { name: string; containers: string[] }[] {
-  const ws = new YamlWorkspace(files);
-  const env = resolveEnvironment(ws, checkEnvPath(envPath));
-  return env.deployments.map((source) => ({
+function listWorkloads(target: Target): WorkloadSummary[] {
+  return target.env.deployments.map((source) => ({
+    kind: source.kind,
     name: source.name,
-    containers: podContainers(renderDeployment(ws, source), "containers")
+    containers: podContainers(renderDeployment(target.ws, source), "containers")
       .map((c) => c.name)
       .filter((n): n is string => typeof n === "string"),
   }));
 }
 
 /** Which files to change and how, for `spec` applied to the environment at `envPath`. */
-export function planDeploy(files: RepoFiles, envPath: string, specInput: DeploySpec): DeployPlan {
+export function planDeploy(
+  files: RepoFiles,
+  envPath: string,
+  specInput: DeploySpec,
+  options: PlanOptions = {},
+): DeployPlan {
   const spec = parseDeploySpec(specInput);
-  const target = selectTarget(files, envPath, spec.deployment, spec.container);
+  const target = selectTarget(files, envPath, spec);
   const { ws, env, source, container } = target;
-  const before = valuesOf(target.rendered, container);
+  // What the edit decides against: kustomize's rendering when the caller has it, else the model's.
+  const before = options.before ?? valuesOf(target.rendered, container);
+  if (spec.replicas !== undefined && source.kind === "DaemonSet") {
+    throw new ManifestError(`replicas: DaemonSet ${source.name} runs one pod per node; it has no replica count`, {
+      field: "replicas",
+    });
+  }
 
   spec.env?.forEach((entry, i) => {
     if (before.valueFromEnv.includes(entry.name)) {
@@ -168,7 +207,7 @@ export function planDeploy(files: RepoFiles, envPath: string, specInput: DeployS
     }
   });
 
-  const editor = new DeploymentEditor(ws, env, source, container);
+  const editor = new DeploymentEditor(ws, env, source, container, options);
   if (spec.image !== undefined && !sameImage(before.image, spec.image)) editor.setImage(spec.image);
   if (spec.imagePullPolicy !== undefined && before.imagePullPolicy !== spec.imagePullPolicy) {
     editor.setContainerValue(["imagePullPolicy"], spec.imagePullPolicy);
@@ -187,22 +226,29 @@ export function planDeploy(files: RepoFiles, envPath: string, specInput: DeployS
   }
 
   const after = valuesOf(renderDeployment(ws, source), container);
-  checkApplied(spec, after, env.path);
-  if (after.valueFromEnv.join("\n") !== before.valueFromEnv.join("\n")) {
-    throw new Error(
-      `planDeploy: env entries set from references changed (${before.valueFromEnv} → ${after.valueFromEnv})`,
-    );
+  // With kustomize's rendering at hand, kustomize judges the result (planVerifiedDeploy); the model's
+  // own checks are for when there is no kustomize.
+  if (!options.before) {
+    checkApplied(spec, after, env.path);
+    if (after.valueFromEnv.join("\n") !== before.valueFromEnv.join("\n")) {
+      throw new Error(
+        `planDeploy: env entries set from references changed (${before.valueFromEnv} → ${after.valueFromEnv})`,
+      );
+    }
+    checkResourceOrder(spec, after.resources);
   }
-  checkResourceOrder(spec, after.resources);
   const fields = fieldChanges(spec, before, after);
+  const scope = {
+    workload: env.deployments.length > 1 || source.kind !== "Deployment" ? describe(source) : undefined,
+    container: target.containers.length > 1 ? container : undefined,
+  };
   return {
     changes: ws.changes(),
     fields,
-    summary: summarize(fields, {
-      deployment: env.deployments.length > 1 ? source.name : undefined,
-      container: target.containers.length > 1 ? container : undefined,
-    }),
-    deploymentName: source.name,
+    summary: summarize(fields, scope),
+    scope,
+    kind: source.kind,
+    workload: source.name,
     container,
   };
 }
@@ -214,7 +260,7 @@ function sameEnv(a: EnvVar[], b: EnvVar[]): boolean {
 }
 
 /** The rendered result must say what was asked; if a layer we cannot see through overrides it, say so. */
-function checkApplied(spec: DeploySpec, after: ContainerValues & { replicas: number }, path: string): void {
+export function checkApplied(spec: DeploySpec, after: WorkloadValues, path: string): void {
   const fail = (field: string) => {
     throw new ManifestError(
       `${field}: the change would not take effect: something in ${path || "."} overrides it (check its kustomization)`,
@@ -235,7 +281,10 @@ function checkApplied(spec: DeploySpec, after: ContainerValues & { replicas: num
 }
 
 /** Limits below requests are refused also when one side comes from the manifests, not the form. */
-function checkResourceOrder(spec: DeploySpec, resources: { requests?: ResourceAmounts; limits?: ResourceAmounts }) {
+export function checkResourceOrder(
+  spec: DeploySpec,
+  resources: { requests?: ResourceAmounts; limits?: ResourceAmounts },
+) {
   for (const key of ["cpu", "memory"] as const) {
     const request = resources.requests?.[key];
     const limit = resources.limits?.[key];
@@ -251,11 +300,7 @@ function checkResourceOrder(spec: DeploySpec, resources: { requests?: ResourceAm
   }
 }
 
-function fieldChanges(
-  spec: DeploySpec,
-  before: ContainerValues & { replicas: number },
-  after: ContainerValues & { replicas: number },
-): FieldChange[] {
+export function fieldChanges(spec: DeploySpec, before: WorkloadValues, after: WorkloadValues): FieldChange[] {
   const out: FieldChange[] = [];
   const push = (field: string, b: unknown, a: unknown, same: (x: unknown, y: unknown) => boolean) => {
     if (!same(b, a)) out.push({ field, before: b ?? null, after: a ?? null });
@@ -282,7 +327,20 @@ function fieldChanges(
   return out;
 }
 
-function summarize(fields: FieldChange[], where: { deployment: string | undefined; container: string | undefined }) {
+export interface PlanOptions {
+  /**
+   * `patch`: write the image through a strategic-merge patch of the one container rather than the
+   * kustomization's `images:` (which renames every container using the same image).
+   */
+  imageVia?: "auto" | "patch";
+  /** The values in effect as kustomize renders them; an edit is made where they differ from the spec. */
+  before?: WorkloadValues;
+}
+
+export function summarize(
+  fields: FieldChange[],
+  where: { workload: string | undefined; container: string | undefined },
+) {
   const parts: string[] = [];
   const env = { add: [] as string[], change: [] as string[], remove: [] as string[] };
   const resources: string[] = [];
@@ -316,7 +374,7 @@ function summarize(fields: FieldChange[], where: { deployment: string | undefine
   ];
   if (ordered.length === 0) return "no changes";
   const scope = [
-    where.deployment !== undefined ? `deployment ${where.deployment}` : "",
+    where.workload !== undefined ? where.workload : "",
     where.container !== undefined ? `container ${where.container}` : "",
   ].filter((s) => s !== "");
   return `${ordered.join(", ")}${scope.length > 0 ? ` (${scope.join(", ")})` : ""}`;
@@ -329,8 +387,8 @@ function summarize(fields: FieldChange[], where: { deployment: string | undefine
  */
 export function detectConflicts(base: RepoFiles, head: RepoFiles, envPath: string, specInput: DeploySpec): Conflict[] {
   const spec = parseDeploySpec(specInput);
-  const b = currentDeployValues(base, envPath, spec.container, spec.deployment);
-  const h = currentDeployValues(head, envPath, spec.container, spec.deployment);
+  const b = currentDeployValues(base, envPath, spec);
+  const h = currentDeployValues(head, envPath, spec);
   const out: Conflict[] = [];
   const check = <T>(field: string, bv: T | undefined, hv: T | undefined, ov: T | undefined, same: Same<T>) => {
     if (!same(bv, hv) && !same(ov, hv)) out.push({ field, base: bv ?? null, theirs: hv ?? null, ours: ov ?? null });

@@ -1,4 +1,19 @@
-import { Document, isMap, isScalar, isSeq, type Node, type Scalar, visit, YAMLMap, YAMLSeq } from "yaml";
+import {
+  Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  type Scalar,
+  visit,
+  YAMLMap,
+  YAMLSeq,
+} from "yaml";
 
 /**
  * Strings a YAML 1.1 reader takes for something else: Kubernetes tooling built on go-yaml v2 reads
@@ -11,7 +26,11 @@ function readsAsNonString(value: string): boolean {
       value,
     ) ||
     /^[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|[0-9_.:]+([eE][-+]?[0-9]+)?|\.(inf|Inf|INF))$/.test(value) ||
-    /^\.(nan|NaN|NAN)$/.test(value)
+    /^\.(nan|NaN|NAN)$/.test(value) ||
+    // YAML 1.1 timestamps and the merge/value keys
+    /^\d{4}-\d\d?-\d\d?([Tt ]|$)/.test(value) ||
+    value === "<<" ||
+    value === "="
   );
 }
 
@@ -48,10 +67,101 @@ export function rootMap(doc: Document): YAMLMap {
   return map;
 }
 
+// ---------- shared nodes (anchors, aliases, merge keys) ----------
+//
+// An edit must change one value in one place. YAML lets a file share a node (`resources: &res`, then
+// `resources: *res` elsewhere, or `<<: *defaults`): writing through the share would change every user
+// of it, and replacing an alias with a new map would drop what it shared. So before an edit descends
+// into a node, that node becomes the map's own: an alias is replaced by a copy of what it points to,
+// a value inherited through a merge key is copied in, and an anchored node that others alias gives
+// them copies of itself first.
+
+function keyName(pair: Pair): unknown {
+  return isScalar(pair.key) ? pair.key.value : pair.key;
+}
+
+function isMergePair(pair: Pair): boolean {
+  const key = keyName(pair);
+  return typeof key === "symbol" || key === "<<";
+}
+
+/** A copy of `node` with no anchors of its own (a second anchor of the same name would be an error). */
+function copyOf(node: Node): Node {
+  const copy = node.clone() as Node;
+  if (isNode(copy)) copy.anchor = undefined;
+  if (isCollection(copy)) {
+    visit(copy, {
+      Node: (_k, n) => {
+        n.anchor = undefined;
+      },
+    });
+  }
+  return copy;
+}
+
+function resolved(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+/** Gives every alias of `node` its own copy of it, so that `node` can change alone. */
+function unshare(doc: Document, node: unknown): void {
+  if (!isNode(node) || !node.anchor) return;
+  const copy = copyOf(node);
+  visit(doc, {
+    Alias: (_key, alias) => (alias.resolve(doc) === node ? copyOf(copy) : undefined),
+  });
+  node.anchor = undefined;
+}
+
+/** The maps a merge key (`<<: *a` or `<<: [*a, *b]`) of `map` brings in, first one first. */
+function mergeSources(doc: Document, map: YAMLMap): YAMLMap[] {
+  const out: YAMLMap[] = [];
+  for (const pair of map.items) {
+    if (!isMergePair(pair)) continue;
+    const value = resolved(doc, pair.value);
+    const list = isSeq(value) ? value.items.map((i) => resolved(doc, i)) : [value];
+    for (const m of list) if (isMap(m)) out.push(m);
+  }
+  return out;
+}
+
+/** `key`'s value node as `map`'s own, unshared one; `undefined` when neither `map` nor a merge source has it. */
+export function ownNode(doc: Document, map: YAMLMap, key: string): unknown {
+  const pair = map.items.find((p) => isPair(p) && !isMergePair(p) && keyName(p) === key);
+  if (pair) {
+    if (isAlias(pair.value)) {
+      const target = pair.value.resolve(doc);
+      pair.value = isNode(target) ? copyOf(target) : target;
+    } else unshare(doc, pair.value);
+    return pair.value;
+  }
+  for (const source of mergeSources(doc, map)) {
+    const inherited = source.items.find((p) => isPair(p) && !isMergePair(p) && keyName(p) === key);
+    if (!inherited) continue;
+    const value = resolved(doc, inherited.value);
+    const copy = isNode(value) ? copyOf(value) : value;
+    map.set(key, copy);
+    return copy;
+  }
+  return undefined;
+}
+
+/** The items of `seq` as its own nodes (aliased items replaced by copies, anchored ones unshared). */
+export function ownItems(doc: Document, seq: YAMLSeq): void {
+  seq.items = seq.items.map((item) => {
+    if (!isAlias(item)) {
+      unshare(doc, item);
+      return item;
+    }
+    const target = item.resolve(doc);
+    return isNode(target) ? copyOf(target) : target;
+  });
+}
+
 export function childMap(doc: Document, parent: YAMLMap, key: string, create: true): YAMLMap;
 export function childMap(doc: Document, parent: YAMLMap, key: string, create: boolean): YAMLMap | null;
 export function childMap(doc: Document, parent: YAMLMap, key: string, create: boolean): YAMLMap | null {
-  const value = parent.get(key);
+  const value = ownNode(doc, parent, key);
   if (isMap(value)) return value;
   if (!create) return null;
   const map = new YAMLMap(doc.schema);
@@ -62,7 +172,7 @@ export function childMap(doc: Document, parent: YAMLMap, key: string, create: bo
 export function childSeq(doc: Document, parent: YAMLMap, key: string, create: true): YAMLSeq;
 export function childSeq(doc: Document, parent: YAMLMap, key: string, create: boolean): YAMLSeq | null;
 export function childSeq(doc: Document, parent: YAMLMap, key: string, create: boolean): YAMLSeq | null {
-  const value = parent.get(key);
+  const value = ownNode(doc, parent, key);
   if (isSeq(value)) return value;
   if (!create) return null;
   const seq = new YAMLSeq(doc.schema);
@@ -83,7 +193,7 @@ export function appendTo(doc: Document, seq: YAMLSeq, value: unknown): YAMLMap |
  * anything else is built as a new node.
  */
 export function setValue(doc: Document, map: YAMLMap, key: string, value: unknown): void {
-  const existing = map.get(key, true);
+  const existing = ownNode(doc, map, key);
   if (isScalar(existing) && (value === null || typeof value !== "object")) {
     if (existing.value !== value) {
       existing.value = value;
@@ -94,9 +204,19 @@ export function setValue(doc: Document, map: YAMLMap, key: string, value: unknow
   map.set(key, createNode(doc, value));
 }
 
-/** The map item of `seq` whose `key` field equals `value`. */
-export function findItem(seq: YAMLSeq, key: string, value: unknown): YAMLMap | undefined {
-  for (const item of seq.items) if (isMap(item) && item.get(key) === value) return item;
+/** The map item of `seq` whose `key` field equals `value`, made `seq`'s own (see ownNode). */
+export function findItem(doc: Document, seq: YAMLSeq, key: string, value: unknown): YAMLMap | undefined {
+  for (const [i, item] of seq.items.entries()) {
+    const map = resolved(doc, item);
+    if (!isMap(map) || map.get(key) !== value) continue;
+    if (isAlias(item)) {
+      const copy = copyOf(map);
+      seq.items[i] = copy;
+      return isMap(copy) ? copy : undefined;
+    }
+    unshare(doc, map);
+    return map;
+  }
   return undefined;
 }
 
@@ -108,7 +228,7 @@ export function containerNode(doc: Document, name: string, create: boolean): YAM
   const podSpec = template && childMap(doc, template, "spec", create);
   const containers = podSpec && childSeq(doc, podSpec, "containers", create);
   if (!containers) return null;
-  const found = findItem(containers, "name", name);
+  const found = findItem(doc, containers, "name", name);
   if (found || !create) return found ?? null;
   const node = appendTo(doc, containers, { name });
   return isMap(node) ? node : null;

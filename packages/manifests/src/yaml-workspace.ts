@@ -1,3 +1,4 @@
+import { diffArrays } from "diff";
 import { type Document, parseAllDocuments, type ToStringOptions } from "yaml";
 import { ManifestError } from "./errors.ts";
 import { preserveLayout, splitLines } from "./preserve-layout.ts";
@@ -65,7 +66,7 @@ export class YamlWorkspace {
 }
 
 export function parseYamlFile(path: string, text: string): YamlFile {
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const docs = parseAllDocuments(text, { prettyErrors: true, merge: true });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const error = doc.errors[0];
@@ -120,7 +121,6 @@ function normalizeNewlines(text: string): string {
 export function serializeYamlFile(file: YamlFile): string {
   const edited = renderDocs(file.docs, file.style);
   if (file.original === null) return edited;
-  const crlf = file.original.includes("\r\n");
   const original = normalizeNewlines(file.original);
   const reparsed = parseAllDocuments(original);
   const rendered = renderDocs(Array.isArray(reparsed) ? reparsed : [], file.style);
@@ -131,7 +131,36 @@ export function serializeYamlFile(file: YamlFile): string {
   } catch {
     // The merge is a courtesy to the reader of the diff; the serializer's output is always correct.
   }
-  return crlf ? text.replace(/\n/g, "\r\n") : text;
+  return file.original.includes("\r\n") ? restoreLineEndings(file.original, text) : text;
+}
+
+/**
+ * `edited` (LF only) with the line endings of `original`: a line kept from the original keeps its own
+ * ending (a file may mix CRLF and LF), a new or changed line takes the ending of the line it replaces
+ * or follows.
+ */
+function restoreLineEndings(original: string, edited: string): string {
+  const raw = splitLines(original);
+  const ending = raw.map((l) => (l.endsWith("\r\n") ? "\r\n" : l.endsWith("\n") ? "\n" : ""));
+  const plain = raw.map((l) => l.replace(/\r?\n$/, "\n"));
+  const out: string[] = [];
+  let i = 0;
+  let last = ending.find((e) => e !== "") ?? "\n";
+  const withEnding = (line: string, e: string) => (line.endsWith("\n") ? `${line.slice(0, -1)}${e}` : line);
+  for (const change of diffArrays(plain, splitLines(edited))) {
+    if (change.removed) {
+      i += change.count;
+      continue;
+    }
+    for (const line of change.value) {
+      if (!change.added) {
+        last = ending[i] || last;
+        out.push(withEnding(line, ending[i] || last));
+        i++;
+      } else out.push(withEnding(line, ending[i] || last));
+    }
+  }
+  return out.join("");
 }
 
 function sameMeaning(a: string, b: string): boolean {
