@@ -31,4 +31,11 @@ if (mtime(serverBundle) < latestSource || mtime(webIndex) < latestSource) {
 }
 // Settings from ./.env (see .env.example), without overriding the real environment.
 if (existsSync(path.join(root, ".env"))) process.loadEnvFile(path.join(root, ".env"));
+// Deploy previews are checked with the real kustomize: fetch the bundled kubectl once when the machine
+// has neither kustomize nor kubectl (a failure only means previews say "not render-verified").
+const onPath = (name) =>
+  (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, name)));
+if (!process.env.JUANIE_KUSTOMIZE && !onPath("kustomize") && !onPath("kubectl")) {
+  spawnSync(process.execPath, [path.join(root, "scripts/fetch-kubectl.mjs"), "--quiet"], { stdio: "inherit" });
+}
 await import(pathToFileURL(serverBundle).href);

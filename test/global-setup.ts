@@ -2,8 +2,8 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startEmbeddedPostgres } from "@juanie/db";
-import { testKustomize } from "../packages/manifests/src/testing-kustomize.ts";
 import type { TestProject } from "vitest/node";
+import { testKustomize } from "../packages/manifests/src/testing-kustomize.ts";
 
 /**
  * One PostgreSQL server for the whole run: the one named by DATABASE_URL (CI uses the machine's),

@@ -51,6 +51,7 @@ const schema = z.object({
     .min(200)
     .max(600_000)
     .default(10_000),
+  JUANIE_KUSTOMIZE: z.string().min(1).optional(),
   JUANIE_GIT_AUTHOR_NAME: z.string().min(1).max(100).default("Juanie"),
   JUANIE_GIT_AUTHOR_EMAIL: z.email({ message: "must be an e-mail address" }).default("juanie@localhost"),
 });
@@ -85,6 +86,8 @@ export interface Config {
   /** How often due syncs (push detection without webhooks) and approval expiry are checked. */
   schedulerIntervalMs: number;
   gitIdentity: { name: string; email: string };
+  /** kustomize or kubectl binary that verifies deploy plans; null: search PATH, then ./.tools. */
+  kustomize: string | null;
 }
 
 export class ConfigError extends Error {
@@ -134,5 +137,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approvalTtlHours: e.JUANIE_APPROVAL_TTL_HOURS,
     schedulerIntervalMs: e.JUANIE_SCHEDULER_INTERVAL_MS,
     gitIdentity: { name: e.JUANIE_GIT_AUTHOR_NAME, email: e.JUANIE_GIT_AUTHOR_EMAIL },
+    kustomize: e.JUANIE_KUSTOMIZE ?? null,
   };
 }

@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createDb, migrateDb, startEmbeddedPostgres } from "@juanie/db";
 import {
   expireApprovals,
@@ -9,6 +11,7 @@ import {
   systemClock,
 } from "@juanie/domain";
 import { GitEngine } from "@juanie/git";
+import { locateKustomize } from "@juanie/manifests";
 import { createProviderAdapter } from "@juanie/providers";
 import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
@@ -17,6 +20,17 @@ import { createMailer } from "./mailer.ts";
 import { Realtime } from "./realtime.ts";
 import { loadSecretKey } from "./secret-key.ts";
 import { migrateQueue, startWorker } from "./worker.ts";
+
+/** The kubectl `scripts/fetch-kubectl.mjs` installs into `.tools/` of the checkout this code runs from. */
+function bundledKubectl(): string[] {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, ".tools", "kubectl-v35", "kubectl");
+    if (existsSync(candidate)) return [candidate];
+    dir = path.dirname(dir);
+  }
+  return [];
+}
 
 export interface Platform {
   url: string;
@@ -64,6 +78,19 @@ export async function startPlatform(
     });
     // Runs after the worker has stopped (clean-ups run last first): ends the clones' reader processes.
     cleanups.push(async () => git.close());
+    const kustomize = await locateKustomize({ configured: config.kustomize, fallbacks: bundledKubectl() });
+    if (config.kustomize && !kustomize) {
+      throw new Error(
+        `JUANIE_KUSTOMIZE: ${config.kustomize} must be a kustomize or kubectl binary that runs (\`kustomize version\` or \`kubectl version --client\` failed)`,
+      );
+    }
+    if (kustomize)
+      logger.info({ kustomize: kustomize.binary, version: kustomize.version }, "deploys are render-verified");
+    else
+      logger.warn(
+        { configured: config.kustomize },
+        "no kustomize found: deploy previews are not render-verified (set JUANIE_KUSTOMIZE or run `node scripts/fetch-kubectl.mjs`)",
+      );
     const deps: GitOpsDeps = {
       db,
       clock: systemClock,
@@ -76,6 +103,7 @@ export async function startPlatform(
         allowLocalRepositories: config.allowLocalRepositories,
         approvalTtlHours: config.approvalTtlHours,
         identity: config.gitIdentity,
+        kustomize,
       },
     };
     const mailer = await createMailer(config.smtpUrl, config.mailFrom);

@@ -700,10 +700,15 @@ describe("deploying from the UI", () => {
     const message = await git.git("shop", ["log", "-1", "--format=%B", sha!]);
     expect(message).toMatch(/^chore\(deploy\): update image to ghcr\.io\/acme\/shop:1\.1\.0, scale to 2 replicas\n\n/);
     expect(message).toContain("Ship the new checkout");
+    // The commit and the record name the workload and container the change was rendered for.
     expect(await trailers("shop", sha!)).toEqual({
       "Requested-by": "bob <bob@example.com>",
+      "Juanie-Workload": "Deployment/shop",
+      "Juanie-Container": "shop",
       "Juanie-Deployment": d.id,
     });
+    expect(d.request.target).toEqual({ kind: "Deployment", workload: "shop", container: "shop" });
+    expect(d.request.renderVerified).toMatch(/^kustomize v\d+\.\d+\.\d+$/);
     expect(d.events.map((e) => `${e.from}→${e.to}`)).toEqual([
       "null→pending",
       "pending→queued",

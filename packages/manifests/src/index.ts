@@ -9,6 +9,8 @@ export {
   describeIssue,
   type EnvVar,
   type ImagePullPolicy,
+  isDnsLabel,
+  isDnsSubdomain,
   isEnvVarName,
   isPort,
   type Probe,

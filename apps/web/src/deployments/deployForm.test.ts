@@ -6,9 +6,11 @@ import {
   displayValue,
   envRow,
   formFromValues,
+  loadChoice,
   readDeployableValues,
   readProbe,
   rebaseCommitMessage,
+  saveChoice,
   shownSpecFields,
   specField,
   specTarget,
@@ -16,9 +18,9 @@ import {
 
 /** What `deployments.deployableValues` answers (see currentDeployValues in @juanie/manifests). */
 const serverValues = {
-  deploymentName: "shop",
-  deployment: "shop",
-  deployments: ["shop"],
+  kind: "Deployment",
+  workload: "shop",
+  workloads: [{ kind: "Deployment", name: "shop", containers: ["app"] }],
   container: "app",
   containers: ["app"],
   replicas: 2,
@@ -40,10 +42,12 @@ function start() {
 }
 
 describe("readDeployableValues", () => {
-  it("reads the Deployment, its container and the container's fields", () => {
+  it("reads the workload, its container and the container's fields", () => {
     const values = readDeployableValues(serverValues);
     expect(values).toMatchObject({
-      deploymentName: "shop",
+      kind: "Deployment",
+      workloadName: "shop",
+      workloads: [{ kind: "Deployment", name: "shop", containers: ["app"] }],
       containerName: "app",
       containers: ["app"],
       replicas: 2,
@@ -61,7 +65,7 @@ describe("readDeployableValues", () => {
 
   it("copes with missing fields", () => {
     const values = readDeployableValues({});
-    expect(values).toMatchObject({ deploymentName: null, containers: [], replicas: null });
+    expect(values).toMatchObject({ kind: null, workloadName: null, workloads: [], containers: [], replicas: null });
     expect(values.container).toMatchObject({ image: "", imagePullPolicy: "", env: [], livenessProbe: null });
   });
 
@@ -80,7 +84,7 @@ describe("readDeployableValues", () => {
 });
 
 describe("buildSpec", () => {
-  const target = { deployment: null, container: null };
+  const target = { kind: null, workload: null, container: null };
 
   it("sends nothing for an untouched form", () => {
     const { initial, form } = start();
@@ -147,15 +151,18 @@ describe("buildSpec", () => {
     expect(draft.spec).toEqual({ readinessProbe: null });
   });
 
-  it("names the Deployment and container only when there is a choice", () => {
-    const single = readDeployableValues(serverValues);
-    expect(specTarget(single)).toEqual({ deployment: null, container: null });
+  it("names the workload and container the form shows, once something changed", () => {
     const several = readDeployableValues({
       ...serverValues,
+      kind: "StatefulSet",
+      container: "sidecar",
       containers: ["app", "sidecar"],
-      deployments: ["shop", "worker"],
+      workloads: [
+        { kind: "StatefulSet", name: "shop", containers: ["app", "sidecar"] },
+        { kind: "Deployment", name: "worker", containers: ["worker"] },
+      ],
     });
-    expect(specTarget(several)).toEqual({ deployment: "shop", container: "app" });
+    expect(specTarget(several)).toEqual({ kind: "StatefulSet", workload: "shop", container: "sidecar" });
 
     const initial = formFromValues(several);
     const form = cloneForm(initial);
@@ -163,9 +170,28 @@ describe("buildSpec", () => {
     form.image = "ghcr.io/acme/shop:2";
     expect(buildSpec(initial, form, specTarget(several)).spec).toEqual({
       image: "ghcr.io/acme/shop:2",
-      deployment: "shop",
-      container: "app",
+      kind: "StatefulSet",
+      workload: "shop",
+      container: "sidecar",
     });
+  });
+});
+
+describe("remembering the last workload and container", () => {
+  it("keeps one choice per environment and ignores what it cannot read", () => {
+    const store = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    };
+    expect(loadChoice("env-1", storage)).toBeNull();
+    saveChoice("env-1", { kind: "DaemonSet", workload: "agent", container: "collector" }, storage);
+    expect(loadChoice("env-1", storage)).toEqual({ kind: "DaemonSet", workload: "agent", container: "collector" });
+    expect(loadChoice("env-2", storage)).toBeNull();
+    store.set("juanie.deploy.target.env-3", "{not json");
+    expect(loadChoice("env-3", storage)).toBeNull();
+    store.set("juanie.deploy.target.env-4", JSON.stringify({ kind: "Pod", workload: "x", container: "y" }));
+    expect(loadChoice("env-4", storage)).toBeNull();
   });
 });
 

@@ -24,14 +24,25 @@ export interface ContainerValues {
   readinessProbe: Probe | null;
 }
 
-/** What `deployments.deployableValues` says the environment runs: one container of one Deployment. */
-export interface DeployableValues {
-  deploymentName: string | null;
-  /** Every Deployment of the environment; the values describe `deploymentName`. */
-  deployments: string[];
-  containerName: string | null;
-  /** The Deployment's containers; the values describe `containerName`. */
+export const workloadKinds = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+export type WorkloadKind = (typeof workloadKinds)[number];
+
+export interface WorkloadOption {
+  kind: WorkloadKind;
+  name: string;
   containers: string[];
+}
+
+/** What `deployments.deployableValues` says the environment runs: one container of one workload. */
+export interface DeployableValues {
+  kind: WorkloadKind | null;
+  workloadName: string | null;
+  /** Every workload (Deployment, StatefulSet, DaemonSet) of the environment; the values describe `workloadName`. */
+  workloads: WorkloadOption[];
+  containerName: string | null;
+  /** The workload's containers; the values describe `containerName`. */
+  containers: string[];
+  /** Null for a DaemonSet (one pod per node). */
   replicas: number | null;
   container: ContainerValues;
 }
@@ -144,12 +155,23 @@ function names(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((n): n is string => typeof n === "string") : [];
 }
 
-/** The server's `values`: the Deployment and container it describes, their fields at the top level. */
+function workloadOptions(value: unknown): WorkloadOption[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((w) => {
+    if (!w || typeof w !== "object") return [];
+    const { kind, name, containers } = w as Record<string, unknown>;
+    const k = workloadKinds.find((x) => x === kind);
+    return k && typeof name === "string" ? [{ kind: k, name, containers: names(containers) }] : [];
+  });
+}
+
+/** The server's `values`: the workload and container it describes, their fields at the top level. */
 export function readDeployableValues(values: Record<string, unknown>): DeployableValues {
   const policy = pullPolicies.find((p) => p === values.imagePullPolicy);
   return {
-    deploymentName: text(values.deploymentName) || text(values.deployment) || null,
-    deployments: names(values.deployments),
+    kind: workloadKinds.find((k) => k === values.kind) ?? null,
+    workloadName: text(values.workload) || null,
+    workloads: workloadOptions(values.workloads),
     containerName: text(values.container) || null,
     containers: names(values.containers),
     replicas: optionalNumber(values.replicas) ?? null,
@@ -273,19 +295,21 @@ export interface SpecDraft {
   envRows: number[];
 }
 
-/** Names the Deployment and container only when there is a choice; the server picks the first otherwise. */
-export function specTarget(values: DeployableValues): { deployment: string | null; container: string | null } {
-  return {
-    deployment: values.deployments.length > 1 ? values.deploymentName : null,
-    container: values.containers.length > 1 ? values.containerName : null,
-  };
+export interface SpecTarget {
+  kind: WorkloadKind | null;
+  workload: string | null;
+  container: string | null;
 }
 
-export function buildSpec(
-  initial: DeployForm,
-  current: DeployForm,
-  target: { deployment: string | null; container: string | null },
-): SpecDraft {
+/**
+ * Names the workload and container the values describe, so that the request edits exactly what the form
+ * showed (also when a later push adds a second container).
+ */
+export function specTarget(values: DeployableValues): SpecTarget {
+  return { kind: values.kind, workload: values.workloadName, container: values.containerName };
+}
+
+export function buildSpec(initial: DeployForm, current: DeployForm, target: SpecTarget): SpecDraft {
   const spec: Record<string, unknown> = {};
   const changed: ChangeField[] = [];
   if (current.image.trim() !== initial.image.trim()) {
@@ -325,7 +349,8 @@ export function buildSpec(
     changed.push(kind);
   }
   if (changed.length > 0) {
-    if (target.deployment) spec.deployment = target.deployment;
+    if (target.kind) spec.kind = target.kind;
+    if (target.workload) spec.workload = target.workload;
     if (target.container) spec.container = target.container;
   }
   return { spec, changed, envRows: after.rowIndex };
@@ -378,4 +403,52 @@ export function displayValue(value: unknown): string {
   if (value === undefined || value === null) return "—";
   if (typeof value === "string") return value === "" ? '""' : value;
   return JSON.stringify(value);
+}
+
+// ---------------------------------------------------------------------------
+// The last workload and container chosen, per environment (this browser)
+// ---------------------------------------------------------------------------
+
+const choiceKey = (environmentId: string) => `juanie.deploy.target.${environmentId}`;
+
+export interface StoredChoice {
+  kind: WorkloadKind;
+  workload: string;
+  container: string;
+}
+
+export function loadChoice(
+  environmentId: string,
+  storage: Pick<Storage, "getItem"> | null = safeStorage(),
+): StoredChoice | null {
+  try {
+    const raw = storage?.getItem(choiceKey(environmentId));
+    if (!raw) return null;
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    const kind = workloadKinds.find((k) => k === v.kind);
+    if (!kind || typeof v.workload !== "string" || typeof v.container !== "string") return null;
+    return { kind, workload: v.workload, container: v.container };
+  } catch {
+    return null;
+  }
+}
+
+export function saveChoice(
+  environmentId: string,
+  choice: StoredChoice,
+  storage: Pick<Storage, "setItem"> | null = safeStorage(),
+): void {
+  try {
+    storage?.setItem(choiceKey(environmentId), JSON.stringify(choice));
+  } catch {
+    // private mode or full storage: the choice is simply not remembered
+  }
+}
+
+function safeStorage(): Storage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null;
+  }
 }

@@ -139,8 +139,18 @@ export function useDeployment(deploymentId: MaybeRefOrGetter<string>) {
  * What the environment's branch runs now: prefills the deploy form. Never served from cache (the
  * form compares against it to send only the changes), and not refetched behind the user's back.
  */
-export function useDeployableValues(environmentId: MaybeRefOrGetter<string>) {
-  const input = computed(() => ({ environmentId: toValue(environmentId) }));
+export interface WorkloadChoice {
+  kind?: "Deployment" | "StatefulSet" | "DaemonSet";
+  workload?: string;
+  container?: string;
+}
+
+/** What the environment runs, for the chosen workload and container (the first ones when none is chosen). */
+export function useDeployableValues(
+  environmentId: MaybeRefOrGetter<string>,
+  choice: MaybeRefOrGetter<WorkloadChoice> = {},
+) {
+  const input = computed(() => ({ environmentId: toValue(environmentId), ...toValue(choice) }));
   return useQuery({
     queryKey: ["deployments.deployableValues", input],
     queryFn: () => trpc.deployments.deployableValues.query(input.value),

@@ -12,15 +12,17 @@ import {
 } from "@juanie/db";
 import { type FileAccess, type FileChanges, GitError } from "@juanie/git";
 import {
-  currentDeployValues,
   type DeploySpec,
   defaultCommitMessage,
   detectConflicts,
   filesFromRecord,
   ManifestError,
-  planDeploy,
+  planVerifiedDeploy,
+  type RenderCheck,
   type RepoFiles,
+  renderedDeployValues,
   unifiedDiff,
+  type WorkloadKind,
 } from "@juanie/manifests";
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
@@ -112,13 +114,20 @@ async function insertDeployment(
 
 /** The YAML files of the environment's top-level directory (k8s/ …), where overlays find their bases. */
 async function manifestView(files: FileAccess, envPath: string, rev?: string): Promise<RepoFiles> {
-  const top = envPath.split("/")[0] ?? "";
-  const all = await files.readDir(top, rev);
+  return filesFromRecord(yamlOnly(await manifestFiles(files, envPath, rev)));
+}
+
+/** Every file of the environment's top-level directory: what a kustomize build of it may read. */
+function manifestFiles(files: FileAccess, envPath: string, rev?: string): Promise<Record<string, string>> {
+  return files.readDir(envPath.split("/")[0] ?? "", rev);
+}
+
+function yamlOnly(all: Record<string, string>): Record<string, string> {
   const record: Record<string, string> = {};
   for (const [p, content] of Object.entries(all)) {
     if (/\.ya?ml$|(^|\/)Kustomization$/i.test(p)) record[p] = content;
   }
-  return filesFromRecord(record);
+  return record;
 }
 
 interface GitopsTarget {
@@ -151,10 +160,17 @@ function manifestFailure(err: unknown): never {
  * The edit a UI deployment makes: the same function for the preview and for the commit. `rendered` is
  * what the request rendered on `baseSha`: on that same head the edit gives exactly that, so it is used as is.
  */
-function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | null, rendered?: FileChanges) {
+function deployEdit(
+  deps: GitOpsDeps,
+  target: GitopsTarget,
+  spec: DeploySpec,
+  baseSha: string | null,
+  rendered?: FileChanges,
+) {
   return async (files: FileAccess): Promise<FileChanges> => {
     if (rendered && baseSha && files.head === baseSha) return rendered;
-    const head = await manifestView(files, target.path);
+    const all = await manifestFiles(files, target.path);
+    const head = filesFromRecord(yamlOnly(all));
     if (baseSha && files.head !== baseSha) {
       // The branch moved since the preview: refuse when someone changed the same fields differently.
       const base = await conflictBase(files, target, baseSha);
@@ -163,7 +179,8 @@ function deployEdit(target: GitopsTarget, spec: DeploySpec, baseSha: string | nu
         if (conflicts.length) throw new DeploymentConflict(conflicts);
       }
     }
-    return planDeploy(head, target.path, spec).changes;
+    // Re-applied on a moved branch: verified again against kustomize's build of the new head.
+    return (await planVerifiedDeploy(all, target.path, spec, deps.gitops.kustomize)).changes;
   };
 }
 
@@ -228,21 +245,31 @@ async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: Deploy
   const remote = remoteOf(deps, target.repo);
   let fields: { field: string; before: unknown; after: unknown }[] = [];
   let summary = "";
+  // Assigned in the edit callback (so typed here, not narrowed from the initial value).
+  let render = { verified: false, reason: "not rendered" } as RenderCheck;
+  let workload = null as { kind: WorkloadKind; workload: string; container: string } | null;
   const preview = await deps.git
     .preview(remote, {
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
       fetch: opts.fetch,
       edit: async (files) => {
-        const view = await manifestView(files, target.path);
-        const plan = planDeploy(view, target.path, spec);
+        const plan = await planVerifiedDeploy(
+          await manifestFiles(files, target.path),
+          target.path,
+          spec,
+          deps.gitops.kustomize,
+        );
         fields = plan.fields;
         summary = plan.summary;
+        render = plan.render;
+        workload = { kind: plan.kind, workload: plan.workload, container: plan.container };
         return plan.changes;
       },
     })
     .catch(manifestFailure);
-  return { ...preview, diff: unifiedDiff(preview.before, preview.after), fields, summary };
+  if (!workload) throw new Error("renderDeploy: the edit did not run");
+  return { ...preview, diff: unifiedDiff(preview.before, preview.after), fields, summary, render, target: workload };
 }
 
 type RenderedDeploy = Awaited<ReturnType<typeof renderDeploy>>;
@@ -309,7 +336,23 @@ export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: D
     fields: r.fields,
     commitMessage: defaultCommitMessage(r.summary, input.message),
     approvalRequired: env.approvalRequired,
+    target: r.target,
+    render: renderView(r.render),
   };
+}
+
+/** What the dialog shows of the kustomize check: the rendered workload before and after, as a diff. */
+function renderView(render: RenderCheck) {
+  return render.verified
+    ? {
+        verified: true as const,
+        tool: render.tool,
+        diff: unifiedDiff({ "rendered.yaml": render.before }, { "rendered.yaml": render.after }),
+        before: render.before,
+        after: render.after,
+        ms: render.buildMs,
+      }
+    : { verified: false as const, reason: render.reason };
 }
 
 async function requesterTrailer(db: Executor, userId: string): Promise<string> {
@@ -458,6 +501,9 @@ export async function requestDeployment(
         status: "pending",
         request: {
           spec: input.spec,
+          // The workload and container the change was rendered for (the spec may leave them to defaults).
+          target: r.target,
+          renderVerified: r.render.verified ? r.render.tool : null,
           message: input.message ?? null,
           requestedBy: await requestedBy,
           // The changed files as rendered on baseSha (null: deleted).
@@ -700,12 +746,14 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       requestedBy?: string;
       targetSha?: string;
       rendered?: FileChanges;
+      target?: { kind: string; workload: string; container: string };
     };
     const remote = remoteOf(deps, target.repo);
     const edit =
       started.method === "rollback" && request.targetSha
         ? restoreEdit(target.path, request.targetSha)
         : deployEdit(
+            deps,
             target,
             request.spec ?? {},
             started.baseSha,
@@ -719,7 +767,16 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       branch: target.branch,
       createFrom: target.repo.defaultBranch,
       message: started.commitMessage ?? "chore(deploy): update",
-      trailers: { "Requested-by": request.requestedBy ?? "unknown", [deploymentTrailer]: started.id },
+      trailers: {
+        "Requested-by": request.requestedBy ?? "unknown",
+        ...(request.target
+          ? {
+              "Juanie-Workload": `${request.target.kind}/${request.target.workload}`,
+              "Juanie-Container": request.target.container,
+            }
+          : {}),
+        [deploymentTrailer]: started.id,
+      },
       edit: (files) => edit(files),
     });
     if (!result.sha) throw InputError.field("spec", "changes nothing on the current branch head");
@@ -1089,9 +1146,16 @@ export async function getDeployment(
   };
 }
 
-/** What the environment runs according to its branch: prefills the deploy form. */
-export async function getDeployableValues(deps: GitOpsDeps, actor: Actor, environmentId: string) {
-  const { env } = await authorizeEnvironment(deps.db, actor, "project.read", environmentId);
+/**
+ * What the environment runs according to its branch — as kustomize renders it — for one workload and
+ * container (the first ones unless chosen): prefills the deploy form.
+ */
+export async function getDeployableValues(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { environmentId: string; kind?: WorkloadKind; workload?: string; container?: string },
+) {
+  const { env } = await authorizeEnvironment(deps.db, actor, "project.read", input.environmentId);
   const target = await gitopsTarget(deps.db, env);
   const remote = remoteOf(deps, target.repo);
   const branches = await deps.git.listBranches(remote).catch((err: unknown) => manifestFailure(err));
@@ -1101,11 +1165,20 @@ export async function getDeployableValues(deps: GitOpsDeps, actor: Actor, enviro
     .readFiles(remote, head, target.path.split("/")[0] ?? "")
     .catch((err: unknown) => manifestFailure(err));
   try {
+    const { render, ...values } = await renderedDeployValues(
+      files,
+      target.path,
+      { kind: input.kind, workload: input.workload, container: input.container },
+      deps.gitops.kustomize,
+    );
     return {
       branch: target.branch,
       branchExists: ref === target.branch,
       head,
-      values: currentDeployValues(filesFromRecord(files), target.path),
+      values,
+      render: render.verified
+        ? { verified: true as const, tool: render.tool }
+        : { verified: false as const, reason: render.reason },
     };
   } catch (err) {
     return manifestFailure(err);

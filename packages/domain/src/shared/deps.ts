@@ -1,5 +1,6 @@
 import type { Database } from "@juanie/db";
 import type { GitEngine } from "@juanie/git";
+import type { KustomizeTool } from "@juanie/manifests";
 import type { ProviderAdapter, ProviderConfig } from "@juanie/providers";
 import type { SecretBox } from "./secrets.ts";
 
@@ -35,6 +36,11 @@ export interface GitOpsDeps extends Deps {
     approvalTtlHours: number;
     /** Name and e-mail of the commits the platform makes. */
     identity: { name: string; email: string };
+    /**
+     * The real kustomize that verifies every deploy plan against what Flux would apply; null when none
+     * was found (previews then say the change is not render-verified).
+     */
+    kustomize: KustomizeTool | null;
   };
 }
 

@@ -13,7 +13,7 @@ import {
   requestDeployment,
   rollbackDeployment,
 } from "@juanie/domain";
-import { deploySpecSchema } from "@juanie/manifests";
+import { deploySpecRules, deploySpecSchema, isDnsLabel, isDnsSubdomain, workloadKinds } from "@juanie/manifests";
 import { z } from "zod";
 import { authedProcedure, router, toTransportError } from "../trpc.ts";
 
@@ -22,6 +22,29 @@ const deployInput = z.object({
   spec: deploySpecSchema,
   message: z.string().trim().max(5000, { message: "must be at most 5000 characters" }).optional(),
 });
+
+const workloadTarget = z.object({ kind: z.enum(workloadKinds), workload: z.string(), container: z.string() });
+
+const renderCheck = z.discriminatedUnion("verified", [
+  z.object({
+    verified: z.literal(true),
+    tool: z.string(),
+    diff: z.string(),
+    before: z.string(),
+    after: z.string(),
+    ms: z.number(),
+  }),
+  z.object({ verified: z.literal(false), reason: z.string() }),
+]);
+
+const deployableValuesInput = z
+  .object({
+    environmentId: c.uuidSchema,
+    kind: z.enum(workloadKinds, { message: deploySpecRules.kind }).optional(),
+    workload: z.string().refine(isDnsSubdomain, { message: deploySpecRules.workload }).optional(),
+    container: z.string().refine(isDnsLabel, { message: deploySpecRules.container }).optional(),
+  })
+  .strict();
 
 const preview = z.object({
   baseSha: z.string(),
@@ -33,6 +56,10 @@ const preview = z.object({
   fields: z.array(c.fieldChange),
   commitMessage: z.string(),
   approvalRequired: z.boolean(),
+  /** The workload and container the change applies to. */
+  target: workloadTarget,
+  /** Whether the real kustomize checked the change, and the rendered workload before/after. */
+  render: renderCheck,
 });
 
 const changesInput = z.union([
@@ -83,16 +110,20 @@ export const deploymentsRouter = router({
     .output(c.deploymentDetail)
     .query(({ ctx, input }) => getDeployment(ctx.deps, ctx.actor, input.deploymentId)),
   deployableValues: authedProcedure
-    .input(c.environmentRef)
+    .input(deployableValuesInput)
     .output(
       z.object({
         branch: z.string(),
         branchExists: z.boolean(),
         head: z.string(),
         values: z.record(z.string(), z.unknown()),
+        render: z.discriminatedUnion("verified", [
+          z.object({ verified: z.literal(true), tool: z.string() }),
+          z.object({ verified: z.literal(false), reason: z.string() }),
+        ]),
       }),
     )
-    .query(({ ctx, input }) => getDeployableValues(ctx.deps, ctx.actor, input.environmentId)),
+    .query(({ ctx, input }) => getDeployableValues(ctx.deps, ctx.actor, input)),
   /** Dry run: the exact YAML and diff the commit would contain. Changes nothing. */
   preview: authedProcedure
     .input(deployInput)
