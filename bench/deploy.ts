@@ -41,7 +41,58 @@ function stats(values: number[]): Stats {
   return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p95: round(percentile(sorted, 95), 1) };
 }
 
+interface PreviewAnswer {
+  render: { verified: true; tool: string; ms: number } | { verified: false; reason: string };
+}
+
+export interface PreviewStats {
+  total: Stats;
+  /** Every preview said "verified with kustomize". */
+  verified: boolean;
+  /** Time inside the preview spent on the kustomize builds and the comparison (as the server reports it). */
+  verifyMs: Stats | null;
+  unverifiedReason: string | null;
+}
+
+/**
+ * `n` previews of a replica change on the bench's environment, on a server started with JUANIE_KUSTOMIZE=none:
+ * the preview's time without render verification, to set beside the verified one.
+ */
+export async function previewBench(
+  base: string,
+  cookie: string,
+  environmentId: string,
+  n: number,
+): Promise<PreviewStats> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const total: number[] = [];
+    let reason: string | null = null;
+    let verified = 0;
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const r = (
+        await mutation<PreviewAnswer>(
+          base,
+          "deployments.preview",
+          { environmentId, spec: { replicas: 10 + (i % 5) } },
+          cookie,
+          agent,
+        )
+      ).data;
+      total.push(performance.now() - t0);
+      if (r.render.verified) verified++;
+      else reason = r.render.reason;
+    }
+    return { total: stats(total), verified: verified === n, verifyMs: null, unverifiedReason: reason };
+  } finally {
+    agent.destroy();
+  }
+}
+
 export interface DeployResult {
+  /** The environment the deploys went to (previewBench uses it again). */
+  environmentId: string;
   sequential: {
     /** Request sent → the Git server has answered the platform's push of the commit. */
     ui: Stats;
@@ -50,6 +101,8 @@ export interface DeployResult {
     raw: Stats;
     p50Ratio: number;
     p50RatioSeen: number;
+    /** The dialog's preview before each deploy: its time, and how much of it the kustomize verification took. */
+    preview: PreviewStats;
     /** p50 of each leg of a UI deploy (server timestamps of the deployment's events). */
     legsMs: { request: number; pickup: number; commitJob: number; observed: number };
   };
@@ -206,15 +259,28 @@ export async function deployBench(
     },
   });
 
+  const previewMs: number[] = [];
+  const verifyMs: number[] = [];
+  let unverifiedReason: string | null = null;
+
   // The project's live changes, as the web UI gets them (SSE): a settled status is seen as it commits.
   const changes = await openChanges(base, cookie, project.id);
   defer(async () => changes.close());
 
   /** request → status committed (seen on the live stream); the legs come from the deployment's own timestamps. */
   const uiDeploy = async (replicas: number) => {
-    // The deploy dialog previews the change as the user fills it in, before they submit: not timed.
+    // The deploy dialog previews the change as the user fills it in, before they submit: timed apart
+    // (it is where the kustomize verification runs), not part of the deploy's figure.
     const spec = { replicas };
-    await call("deployments.preview", { environmentId: env.id, spec, message: `bench: replicas ${replicas}` });
+    const p0 = performance.now();
+    const preview = await call<PreviewAnswer>("deployments.preview", {
+      environmentId: env.id,
+      spec,
+      message: `bench: replicas ${replicas}`,
+    });
+    previewMs.push(performance.now() - p0);
+    if (preview.render.verified) verifyMs.push(preview.render.ms);
+    else unverifiedReason = preview.render.reason;
     // The Git server answered the platform's push: the commit is on the remote. (Nothing else pushes
     // to the repository while a UI deploy runs: the raw baseline runs before or after it.)
     let pushedMs = Number.NaN;
@@ -253,7 +319,7 @@ export async function deployBench(
     throw new Error(`deployment ${id} is ${d.status}: ${d.error ?? "no error given"}`);
   };
   // Warm-up, not measured: the first deploy creates the branch from main and the server's cached clone.
-  for (const replicas of [2, 3]) await uiDeploy(replicas);
+  for (const replicas of [900, 901]) await uiDeploy(replicas);
 
   // ----- the raw baseline: a clone of the same served repository, its own branch so it never has to pull -----
   const work = await mkdtemp(path.join(os.tmpdir(), "juanie-bench-raw-"));
@@ -290,7 +356,7 @@ export async function deployBench(
     return performance.now() - t0;
   };
 
-  // ----- 1. N sequential deploys, alternating replicas 2/3, interleaved with the raw baseline -----
+  // ----- 1. N sequential deploys (replicas 2, 3, 4, …), interleaved with the raw baseline -----
   const uiMs: number[] = [];
   const uiSeenMs: number[] = [];
   const rawMs: number[] = [];
@@ -301,7 +367,9 @@ export async function deployBench(
     observed: [],
   };
   for (let i = 0; i < SEQUENTIAL; i++) {
-    const replicas = i % 2 === 0 ? 2 : 3;
+    // A new value each time: the preview's kustomize builds never find the same tree in their cache
+    // (alternating two values would, and would hide the verification's cost).
+    const replicas = 2 + i;
     const ui = async () => {
       const r = await uiDeploy(replicas);
       uiMs.push(r.pushedMs);
@@ -326,6 +394,12 @@ export async function deployBench(
     ui,
     uiSeen,
     raw,
+    preview: {
+      total: stats(previewMs),
+      verified: verifyMs.length === previewMs.length,
+      verifyMs: verifyMs.length ? stats(verifyMs) : null,
+      unverifiedReason,
+    },
     p50Ratio: round(ui.p50 / raw.p50, 2),
     p50RatioSeen: round(uiSeen.p50 / raw.p50, 2),
     legsMs: {
@@ -430,11 +504,12 @@ export async function deployBench(
     settledPerSecond: round(settledIds.length / (wallMs / 1000), 2),
   };
   console.log(`concurrent deploys: ${JSON.stringify(concurrent)}`);
-  return { sequential, concurrent };
+  return { environmentId: env.id, sequential, concurrent };
 }
 
-export function deployRows(r: DeployResult): Row[] {
+export function deployRows(r: DeployResult, unverified?: PreviewStats): Row[] {
   const s = r.sequential;
+  const pv = s.preview;
   const c = r.concurrent;
   const count = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
   const reasons = (m: Record<string, number>) =>
@@ -455,6 +530,26 @@ export function deployRows(r: DeployResult): Row[] {
       metric: "  its legs, p50: request (render, then tx) / job start − answer / commit job / seen on the live stream",
       measured: `${s.legsMs.request} / ${s.legsMs.pickup} / ${s.legsMs.commitJob} / ${s.legsMs.observed} ms`,
     },
+    {
+      metric: `dialog preview before each deploy, ${pv.verified ? "render-verified with kustomize" : `NOT verified (${pv.unverifiedReason})`} p50/p95 (N=${pv.total.n})`,
+      measured: `${pv.total.p50} / ${pv.total.p95} ms`,
+    },
+    ...(pv.verifyMs
+      ? [
+          {
+            metric: "  of which kustomize verification (build before + build after + compare), p50/p95",
+            measured: `${pv.verifyMs.p50} / ${pv.verifyMs.p95} ms`,
+          },
+        ]
+      : []),
+    ...(unverified
+      ? [
+          {
+            metric: `the same preview without render verification (server restarted with JUANIE_KUSTOMIZE=none) p50/p95 (N=${unverified.total.n})`,
+            measured: `${unverified.total.p50} / ${unverified.total.p95} ms`,
+          },
+        ]
+      : []),
     {
       metric: `raw git commit && git push p50/p95 (N=${s.raw.n}, same change, same served repo)`,
       measured: `${s.raw.p50} / ${s.raw.p95} ms`,

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AuditEntry, Me, Organization } from "@juanie/contracts";
 import pg from "pg";
-import { DEPLOY_TARGET, deployBench, deployRows } from "./deploy.ts";
+import { DEPLOY_TARGET, deployBench, deployRows, type PreviewStats, previewBench } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { rareAction, seed } from "./seed.ts";
 import { descendants, freePort, rssMb, type ServerOptions, startServer, stopAll } from "./server.ts";
@@ -138,11 +138,23 @@ async function main() {
   const cookie = setCookie.split(";")[0]!;
   const org = (await mutation<Organization>(base, "orgs.create", { name: "Bench Org", slug: "bench-org" }, cookie))
     .data;
+  /** The dialog's preview once more, on the same data with render verification turned off. */
+  const previewsWithoutVerification = async (environmentId: string): Promise<PreviewStats> => {
+    const plain = await startServer({ ...opts, env: { ...opts.env, JUANIE_KUSTOMIZE: "none" } }, 60_000);
+    try {
+      return await previewBench(plain.baseUrl, cookie, environmentId, 30);
+    } finally {
+      await plain.stop();
+    }
+  };
   if (ONLY === "deploy") {
     const deploy = await deployBench(base, cookie, org.id, (fn) => cleanups.push(fn));
     await server.stop();
-    printTable(deployRows(deploy));
-    console.log(JSON.stringify({ bench: "juanie-deploy", postgres: databaseUrl ? "external" : "embedded", deploy }));
+    const unverified = await previewsWithoutVerification(deploy.environmentId);
+    printTable(deployRows(deploy, unverified));
+    console.log(
+      JSON.stringify({ bench: "juanie-deploy", postgres: databaseUrl ? "external" : "embedded", deploy, unverified }),
+    );
     return;
   }
   const seedStart = performance.now();
@@ -219,6 +231,7 @@ async function main() {
   // ----- deployments: UI deploy → pushed commit, and concurrent deploys to one environment -----
   const deploy = await deployBench(base, cookie, org.id, (fn) => cleanups.push(fn));
   await server.stop();
+  const unverified = await previewsWithoutVerification(deploy.environmentId);
 
   // ----- report -----
   const coldMedian = percentile(coldMs, 50);
@@ -257,7 +270,7 @@ async function main() {
       target: "p95 ≤ 20 ms",
       ratio: l.p95 / TARGET.p95Ms,
     })),
-    ...deployRows(deploy),
+    ...deployRows(deploy, unverified),
   ];
   printTable(rows);
   console.log(

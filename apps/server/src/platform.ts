@@ -78,8 +78,12 @@ export async function startPlatform(
     });
     // Runs after the worker has stopped (clean-ups run last first): ends the clones' reader processes.
     cleanups.push(async () => git.close());
-    const kustomize = await locateKustomize({ configured: config.kustomize, fallbacks: bundledKubectl() });
-    if (config.kustomize && !kustomize) {
+    // `none` turns verification off on purpose (the bench measures previews without it).
+    const kustomize =
+      config.kustomize === "none"
+        ? null
+        : await locateKustomize({ configured: config.kustomize, fallbacks: bundledKubectl() });
+    if (config.kustomize && config.kustomize !== "none" && !kustomize) {
       throw new Error(
         `JUANIE_KUSTOMIZE: ${config.kustomize} must be a kustomize or kubectl binary that runs (\`kustomize version\` or \`kubectl version --client\` failed)`,
       );

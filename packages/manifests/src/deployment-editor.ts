@@ -246,9 +246,45 @@ export class DeploymentEditor {
       throw new Error(`DeploymentEditor: layer ${index} is not a document`);
     }
     const doc = this.docOf(layer);
+    if (layer.kind === "patch") this.keepContainerOrder(doc, index);
     const container = containerNode(doc, this.container, true);
     if (!container) throw new Error("DeploymentEditor: container node could not be created");
     return { doc, container, layer, index };
+  }
+
+  /**
+   * A strategic-merge patch puts the containers it names first, in its own order: a patch naming only
+   * the second container would make it the first (and kubectl's default). So the patch names every
+   * container up to the edited one, in the order of the layers below it (`- name: x` alone merges
+   * nothing).
+   */
+  private keepContainerOrder(doc: Document, index: number): void {
+    const below = podContainers(renderDeployment(this.ws, this.source, index), "containers")
+      .map((c) => c.name)
+      .filter((n): n is string => typeof n === "string");
+    const upTo = below.indexOf(this.container);
+    if (upTo < 0) return;
+    const seq = childSeq(
+      doc,
+      childMap(doc, childMap(doc, childMap(doc, rootMap(doc), "spec", true), "template", true), "spec", true),
+      "containers",
+      true,
+    );
+    ownItems(doc, seq);
+    const byName = new Map<string, (typeof seq.items)[number]>();
+    const others: (typeof seq.items)[number][] = [];
+    for (const item of seq.items) {
+      const name = isMap(item) ? item.get("name") : undefined;
+      if (typeof name === "string" && below.includes(name) && !byName.has(name)) byName.set(name, item);
+      else others.push(item);
+    }
+    const wanted = below.filter((name, i) => i <= upTo || byName.has(name));
+    const current = seq.items.filter((item) => isMap(item) && wanted.includes(String(item.get("name"))));
+    const inOrder =
+      current.length === wanted.length && current.every((item, i) => isMap(item) && item.get("name") === wanted[i]);
+    if (inOrder) return;
+    if (seq.items.length === 0) seq.flow = false;
+    seq.items = [...wanted.map((name) => byName.get(name) ?? createNode(doc, { name })), ...others];
   }
 
   /** Adds `deployment-patch.yaml` to the overlay and lists it under `patches:`; returns its layer index. */

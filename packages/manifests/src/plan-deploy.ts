@@ -170,6 +170,12 @@ export function describeValues(target: Target, rendered: JsonObject): CurrentDep
   return out;
 }
 
+/** The workloads of an environment, by the platform's model of its manifests (no choice needed). */
+export function currentWorkloads(files: RepoFiles, envPath: string): { kind: WorkloadKind; name: string }[] {
+  const ws = new YamlWorkspace(files);
+  return resolveEnvironment(ws, checkEnvPath(envPath)).deployments.map((d) => ({ kind: d.kind, name: d.name }));
+}
+
 function listWorkloads(target: Target): WorkloadSummary[] {
   return target.env.deployments.map((source) => ({
     kind: source.kind,

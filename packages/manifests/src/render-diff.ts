@@ -55,6 +55,11 @@ function walk(
     const ak = keyedByName(al);
     const bk = keyedByName(bl);
     if (ak && bk) {
+      // The order of named items matters too (the first container is kubectl's default one).
+      const common = (keys: Iterable<string>, other: Map<string, Json>) => [...keys].filter((k) => other.has(k));
+      const orderA = common(ak.keys(), bk);
+      const orderB = common(bk.keys(), ak);
+      if (orderA.join("\0") !== orderB.join("\0")) out(`${path}.(order)`, orderA, orderB);
       // An item added or removed is one change (an env entry), not one per field.
       for (const name of new Set([...ak.keys(), ...bk.keys()])) {
         const x = ak.get(name);

@@ -166,6 +166,24 @@ describe("render-verified deploys: kustomize images: and containers sharing an i
   });
 });
 
+describe("render-verified deploys: the order of containers", () => {
+  it("keeps the containers' order when an overlay patch changes the second one", async () => {
+    const three = baseDeployment
+      .replace("      containers:\n", "      containers:\n        - name: first\n          image: busybox:1.36\n")
+      .replace("    spec:\n      containers:\n", "    spec:\n      containers:\n");
+    const files = {
+      ...overlayRepo(),
+      "k8s/base/deployment.yaml": `${three.trimEnd()}\n        - name: last\n          image: busybox:1.36\n`,
+    };
+    const dev = "k8s/overlays/development";
+    const plan = await planVerifiedDeploy(files, dev, { container: "web", resources: { limits: { cpu: "2" } } }, tool);
+    expect(plan.changes[`${dev}/deployment-patch.yaml`]).toMatch(/containers:\n\s+- name: first\n\s+- name: web\n/);
+    expect(await renderedDiff(files, plan.changes, dev)).toEqual([
+      `Deployment web-dev/web · ${C}[web].resources.limits.cpu = "2"`,
+    ]);
+  });
+});
+
 describe("render-verified deploys: patches and replicas transformers", () => {
   const dev = "k8s/overlays/development";
   const withOverlay = (kustomization: string, extra: Record<string, string> = {}) => ({

@@ -8,6 +8,7 @@ import {
   type CurrentDeployValues,
   checkApplied,
   checkResourceOrder,
+  currentWorkloads,
   type DeployPlan,
   describeValues,
   fieldChanges,
@@ -28,7 +29,7 @@ import {
   type WorkloadRef,
 } from "./render-diff.ts";
 import { filesFromRecord } from "./repo-files.ts";
-import type { JsonObject } from "./strategic-merge.ts";
+import { isObject, type Json, type JsonObject } from "./strategic-merge.ts";
 
 /** Whether what the dialog shows was checked with the real kustomize, and what it renders. */
 export type RenderCheck =
@@ -97,6 +98,18 @@ export function cachedBuild(tool: KustomizeTool, files: Record<string, string>, 
 
 // ---------- the target as kustomize renders it ----------
 
+/** Rendered YAML for people: kustomize sorts keys, so `name` is moved back to the front of each item. */
+function displayYaml(value: Json): string {
+  const reorder = (v: Json): Json => {
+    if (Array.isArray(v)) return v.map(reorder);
+    if (!isObject(v)) return v;
+    const entries = Object.entries(v).map(([k, x]) => [k, reorder(x)] as const);
+    const named = entries.filter(([k]) => k === "name");
+    return Object.fromEntries([...named, ...entries.filter(([k]) => k !== "name")]);
+  };
+  return stringify(reorder(value), { lineWidth: 0 });
+}
+
 function refOf(target: Target): WorkloadRef {
   const first = target.source.layers[0];
   return {
@@ -118,6 +131,21 @@ function renderedTarget(objects: RenderedObject[], target: Target, envPath: stri
 }
 
 /**
+ * With nothing chosen, the form starts on the first Deployment (the usual application workload; a
+ * StatefulSet is more often its database), else the first workload.
+ */
+function defaultChoice(
+  repo: ReturnType<typeof filesFromRecord>,
+  envPath: string,
+  choice: { kind?: WorkloadKind | undefined; workload?: string | undefined; container?: string | undefined },
+) {
+  if (choice.kind !== undefined || choice.workload !== undefined) return choice;
+  const workloads = currentWorkloads(repo, envPath);
+  const first = workloads.find((w) => w.kind === "Deployment") ?? workloads[0];
+  return first ? { ...choice, kind: first.kind, workload: first.name } : choice;
+}
+
+/**
  * The values the deploy form starts from, read from what kustomize renders (what Flux applies); from the
  * platform's model of the manifests, marked unverified, when there is no kustomize.
  */
@@ -127,12 +155,13 @@ export async function renderedDeployValues(
   choice: { kind?: WorkloadKind | undefined; workload?: string | undefined; container?: string | undefined },
   tool: KustomizeTool | null,
 ): Promise<VerifiedValues> {
-  const target = selectTarget(filesFromRecord(files), envPath, choice);
+  const repo = filesFromRecord(files);
+  const target = selectTarget(repo, envPath, defaultChoice(repo, envPath, choice));
   if (!tool) return { ...describeValues(target, target.rendered), render: { verified: false, reason: NO_TOOL } };
   const started = performance.now();
   const objects = await cachedBuild(tool, files, envPath);
   const rendered = renderedTarget(objects, target, envPath);
-  const yaml = stringify(rendered, { lineWidth: 0 });
+  const yaml = displayYaml(rendered);
   return {
     ...describeValues(target, rendered),
     render: {
@@ -267,8 +296,8 @@ export async function planVerifiedDeploy(
         render: {
           verified: true,
           tool: `kustomize ${tool.version}`,
-          before: stringify(beforeRendered, { lineWidth: 0 }),
-          after: stringify(afterRendered, { lineWidth: 0 }),
+          before: displayYaml(beforeRendered),
+          after: displayYaml(afterRendered),
           buildMs: Math.round(performance.now() - started),
         },
       };
