@@ -246,6 +246,17 @@ patches:
     }
   });
 
+  it("takes effect over a JSON 6902 patch kept in a file (patchesJson6902) that sets the replicas", async () => {
+    const files = withOverlay(
+      "resources: [../../base]\npatchesJson6902:\n  - target: {group: apps, version: v1, kind: Deployment, name: web}\n    path: scale.yaml\n",
+      { [`${dev}/scale.yaml`]: "- op: replace\n  path: /spec/replicas\n  value: 7\n" },
+    );
+    expect((await renderedDeployValues(files, dev, {}, tool)).replicas).toBe(7);
+    const plan = await planVerifiedDeploy(files, dev, { replicas: 2 }, tool);
+    expect(await renderedDiff(files, plan.changes, dev)).toEqual(["Deployment web · spec.replicas = 2"]);
+    expect(plan.fields).toEqual([{ field: "replicas", before: 7, after: 2 }]);
+  });
+
   it("takes effect over a JSON 6902 patch that renames the image (a patch of the container, not images:)", async () => {
     const files = withOverlay(`resources: [../../base]
 patches:

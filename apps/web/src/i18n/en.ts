@@ -646,6 +646,7 @@ export const en = {
       time: "Time",
       branch: "Branch",
       path: "Path",
+      workload: "Workload",
       baseSha: "Based on",
       strategy: "Strategy",
       duration: "Duration",
@@ -738,6 +739,9 @@ export const en = {
       },
     },
     detail: {
+      workloadValue: "{kind} {workload}, container {container}",
+      renderVerified: "Verified with {tool} before it was committed",
+      renderNotVerified: "Not render-verified (no kustomize on the server)",
       title: "Deployment to {environment}",
       requestedBy: "Requested by {name} on {time}",
       recordedAt: "Recorded on {time}",

@@ -22,6 +22,11 @@ export const i18n = createI18n({
   fallbackLocale: "en",
   messages: { en, "zh-CN": zhCN },
   datetimeFormats: { en: dateTimeFormats, "zh-CN": dateTimeFormats },
+  // vue-i18n only warns about missing keys in development builds; the browser tests run the production
+  // build and fail on this line, so a key missing in a locale (or everywhere) is always reported.
+  missing: (locale, key) => {
+    console.warn(`[juanie i18n] Not found '${key}' key in '${locale}' locale messages.`);
+  },
 });
 
 export function setLocale(locale: Locale): void {

@@ -628,6 +628,7 @@ export const zhCN: Messages = {
       time: "时间",
       branch: "分支",
       path: "路径",
+      workload: "工作负载",
       baseSha: "基于提交",
       strategy: "部署策略",
       duration: "耗时",
@@ -719,6 +720,9 @@ export const zhCN: Messages = {
       },
     },
     detail: {
+      workloadValue: "{kind} {workload}，容器 {container}",
+      renderVerified: "提交前已用 {tool} 校验",
+      renderNotVerified: "未经渲染校验（服务器上没有 kustomize）",
       title: "部署到 {environment}",
       requestedBy: "{name} 于 {time} 发起",
       recordedAt: "记录于 {time}",

@@ -243,33 +243,51 @@ export interface DeployRequest {
  */
 async function renderDeploy(deps: GitOpsDeps, target: GitopsTarget, spec: DeploySpec, opts: { fetch: boolean }) {
   const remote = remoteOf(deps, target.repo);
-  let fields: { field: string; before: unknown; after: unknown }[] = [];
-  let summary = "";
-  // Assigned in the edit callback (so typed here, not narrowed from the initial value).
-  let render = { verified: false, reason: "not rendered" } as RenderCheck;
-  let workload = null as { kind: WorkloadKind; workload: string; container: string } | null;
-  const preview = await deps.git
+  const base = { branch: target.branch, createFrom: target.repo.defaultBranch };
+  // 1. The files at the head (under the clone's lock, briefly)…
+  let head = "";
+  let files: Record<string, string> = {};
+  await deps.git
     .preview(remote, {
-      branch: target.branch,
-      createFrom: target.repo.defaultBranch,
+      ...base,
       fetch: opts.fetch,
-      edit: async (files) => {
-        const plan = await planVerifiedDeploy(
-          await manifestFiles(files, target.path),
-          target.path,
-          spec,
-          deps.gitops.kustomize,
-        );
-        fields = plan.fields;
-        summary = plan.summary;
-        render = plan.render;
-        workload = { kind: plan.kind, workload: plan.workload, container: plan.container };
-        return plan.changes;
+      edit: async (access) => {
+        head = access.head;
+        files = await manifestFiles(access, target.path);
+        return {};
       },
     })
     .catch(manifestFailure);
-  if (!workload) throw new Error("renderDeploy: the edit did not run");
-  return { ...preview, diff: unifiedDiff(preview.before, preview.after), fields, summary, render, target: workload };
+  // 2. …planned and verified with kustomize without holding the lock (builds take a tenth of a second
+  // or more; concurrent requests and the commit job would queue behind them)…
+  const plan = await planVerifiedDeploy(files, target.path, spec, deps.gitops.kustomize).catch(manifestFailure);
+  // 3. …and turned into the contents and diff of the commit. A head that moved in between is planned again.
+  let final = plan;
+  const preview = await deps.git
+    .preview(remote, {
+      ...base,
+      fetch: false,
+      edit: async (access) => {
+        if (access.head !== head) {
+          final = await planVerifiedDeploy(
+            await manifestFiles(access, target.path),
+            target.path,
+            spec,
+            deps.gitops.kustomize,
+          );
+        }
+        return final.changes;
+      },
+    })
+    .catch(manifestFailure);
+  return {
+    ...preview,
+    diff: unifiedDiff(preview.before, preview.after),
+    fields: final.fields,
+    summary: final.summary,
+    render: final.render,
+    target: { kind: final.kind, workload: final.workload, container: final.container },
+  };
 }
 
 type RenderedDeploy = Awaited<ReturnType<typeof renderDeploy>>;
@@ -337,17 +355,17 @@ export async function previewDeployment(deps: GitOpsDeps, actor: Actor, input: D
     commitMessage: defaultCommitMessage(r.summary, input.message),
     approvalRequired: env.approvalRequired,
     target: r.target,
-    render: renderView(r.render),
+    render: renderView(r.render, `${r.target.kind}/${r.target.workload} (rendered)`),
   };
 }
 
 /** What the dialog shows of the kustomize check: the rendered workload before and after, as a diff. */
-function renderView(render: RenderCheck) {
+function renderView(render: RenderCheck, label: string) {
   return render.verified
     ? {
         verified: true as const,
         tool: render.tool,
-        diff: unifiedDiff({ "rendered.yaml": render.before }, { "rendered.yaml": render.after }),
+        diff: unifiedDiff({ [label]: render.before }, { [label]: render.after }),
         before: render.before,
         after: render.after,
         ms: render.buildMs,
