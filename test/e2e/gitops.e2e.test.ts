@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Session } from "../../apps/server/test/harness.ts";
 import { type GitServer, startGitServer } from "../git-server.ts";
-import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer } from "./harness.ts";
+import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer, watchPage } from "./harness.ts";
 
 const run = promisify(execFile);
 const id = (t: string) => `[data-testid="${t}"]`;
@@ -28,12 +28,7 @@ afterAll(async () => {
   await git?.close();
 });
 
-function watch(page: Page, problems: string[], who: string) {
-  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (/not found .* key|fall back to/i.test(m.text())) problems.push(`${who}: missing translation: ${m.text()}`);
-  });
-}
+const watch = watchPage;
 
 /** Signs a colleague up through an invitation and makes them a developer of the project. */
 async function colleague(admin: Session, orgId: string, projectId: string, username: string): Promise<Session> {

@@ -81,3 +81,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Collects page errors and missing translations (vue-i18n's "Not found 'x' key in 'zh-CN' locale messages",
+ * logged by the app's `missing` handler in every build) into `problems`.
+ */
+export function watchPage(page: Page, problems: string[], who: string): void {
+  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
+  page.on("console", (m) => {
+    const text = m.text();
+    if (/not found .* key|fall back to/i.test(text)) problems.push(`${who}: missing translation: ${text}`);
+  });
+}

@@ -1,18 +1,11 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer } from "./harness.ts";
+import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer, watchPage } from "./harness.ts";
 
 const id = (t: string) => `[data-testid="${t}"]`;
 
 /** Collects everything a user would see go wrong: page errors, console errors, missing i18n keys. */
-function watch(page: Page, problems: string[], who: string) {
-  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
-  page.on("console", (m) => {
-    const text = m.text();
-    // vue-i18n warns "Not found 'x' key in 'zh-CN' locale messages" for a missing translation.
-    if (/not found .* key|fall back to/i.test(text)) problems.push(`${who}: missing translation: ${text}`);
-  });
-}
+const watch = watchPage;
 
 const words = {
   en: { organizations: "Organizations", auditLog: "Audit log" },

@@ -10,7 +10,7 @@ import { en } from "../../apps/web/src/i18n/en.ts";
 import { diffRendered, kustomizeBuild } from "../../packages/manifests/src/index.ts";
 import { testKustomize } from "../../packages/manifests/src/testing-kustomize.ts";
 import { type GitServer, startGitServer } from "../git-server.ts";
-import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer } from "./harness.ts";
+import { launchBrowser, newContext, type RunningServer, screenshot, startBuiltServer, watchPage } from "./harness.ts";
 
 /**
  * The deploy dialog on a repository with several workloads: choosing a StatefulSet's second container,
@@ -76,12 +76,7 @@ afterAll(async () => {
   await git?.close();
 });
 
-function watch(page: Page, problems: string[], who: string) {
-  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (/not found .* key|fall back to/i.test(m.text())) problems.push(`${who}: missing translation: ${m.text()}`);
-  });
-}
+const watch = watchPage;
 
 /**
  * English sentences of the catalog (the parts between placeholders, two words or more) that `page`'s
