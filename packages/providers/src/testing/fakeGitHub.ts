@@ -286,6 +286,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
             },
           };
         }
+        if (m === "PATCH" && rest.length === 3 && rest[2] === "config") {
+          const hook = repo.hooks.find((h) => String(h.id) === rest[1]);
+          if (!hook) return error(404, "Not Found");
+          const body = isRecord(req.body) ? req.body : {};
+          hook.config = { ...hook.config, ...body };
+          const { secret, ...shown } = hook.config;
+          return { status: 200, body: { ...shown, ...(secret !== undefined ? { secret: "********" } : {}) } };
+        }
         if (m === "DELETE" && rest.length === 2) {
           const index = repo.hooks.findIndex((h) => String(h.id) === rest[1]);
           if (index < 0) return error(404, "Not Found");
