@@ -136,14 +136,14 @@ export function createGitHubAdapter(config: ProviderConfig): ProviderAdapter {
       const { owner, repo } = splitFullName(fullName);
       const hookId = webhookId(id);
       await call(`update webhook ${id} on ${fullName}`, () =>
-        octokit.rest.repos.updateWebhookConfigForRepo({
+        // The whole hook, config nested: a top-level `url` parameter would be taken for the request's URL.
+        octokit.rest.repos.updateWebhook({
           owner,
           repo,
           hook_id: hookId,
-          url: opts.url,
-          content_type: "json",
-          secret: opts.secret,
-          insecure_ssl: "0",
+          active: true,
+          events: ["push"],
+          config: { url: opts.url, content_type: "json", secret: opts.secret, insecure_ssl: "0" },
         }),
       );
     },
