@@ -105,6 +105,11 @@ describe("bad requests get their own status and code, never a 500", () => {
       expect(res.status, p).toBe(404);
       expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
     }
+    for (const p of [`/api/webhooks/bitbucket/${w.repoId}`, `/api/webhooks/github/${crypto.randomUUID()}`]) {
+      const res = await raw(p, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(res.status, p).toBe(404);
+      expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
+    }
     const proc = await raw("/trpc/nothing.here");
     expect(proc.status).toBe(404);
     expect(await proc.json()).toMatchObject({ error: { data: { juanie: { code: "NOT_FOUND" } } } });

@@ -23,7 +23,7 @@ export async function registerWebhooks(app: FastifyInstance, deps: GitOpsDeps): 
       async (req, reply) => {
         const { kind, repositoryId } = req.params;
         if (!kinds.has(kind) || !uuid.test(repositoryId)) {
-          return reply.code(404).send({ result: "unknown webhook address" });
+          return reply.code(404).send({ code: "NOT_FOUND", result: "unknown webhook address" });
         }
         if (kind === "gitlab" && !isJson(req.headers["content-type"])) {
           return reply

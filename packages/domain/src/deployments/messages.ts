@@ -37,3 +37,8 @@ export function deploymentStepRefused(status: DeploymentStatus, event: Deploymen
   const rule = finished[status] ?? `is ${status.replace("_", " ")} and cannot ${verbs[event]} now`;
   return new InputError(`This deployment ${rule}`, { deploymentId: [rule] });
 }
+
+/** A refusal about the deployment itself, as a sentence, with the same rule on the `deploymentId` field. */
+export function deploymentRefused(rule: string): InputError {
+  return new InputError(`This deployment ${rule}`, { deploymentId: [rule] });
+}

@@ -140,7 +140,7 @@ export async function scheduleDueSyncs(deps: GitOpsDeps): Promise<number> {
   return n;
 }
 
-export type WebhookResult = { status: number; body: { result: string; environments?: number } };
+export type WebhookResult = { status: number; body: { result: string; environments?: number; code?: "NOT_FOUND" } };
 
 /**
  * A push webhook from GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token) or a generic sender
@@ -157,7 +157,7 @@ export async function receiveWebhook(
   },
 ): Promise<WebhookResult> {
   const [repo] = await deps.db.select().from(repositories).where(eq(repositories.id, input.repositoryId));
-  if (!repo) return { status: 404, body: { result: "unknown repository" } };
+  if (!repo) return { status: 404, body: { code: "NOT_FOUND", result: "unknown repository" } };
   const secret = deps.secrets.decrypt(repo.webhookSecret);
   const provider: ProviderKind = input.kind === "gitlab" ? "gitlab" : "github";
   const valid =

@@ -41,7 +41,7 @@ import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { countApprovals } from "./approvals.ts";
-import { deploymentStepRefused } from "./messages.ts";
+import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
@@ -818,10 +818,7 @@ export async function rollbackDeployment(
       if (!targetRow) throw new NotFoundError("Deployment");
       if (!targetRow.commitSha || !["committed", "succeeded", "rolled_back"].includes(targetRow.status)) {
         await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
-        throw InputError.field(
-          "deploymentId",
-          "has no commit to return to: only committed deployments can be rolled back to",
-        );
+        throw deploymentRefused("has no commit to return to: only committed deployments can be rolled back to");
       }
       const {
         env,
@@ -829,7 +826,7 @@ export async function rollbackDeployment(
         value: preview,
       } = await authorizedRendering(tx, actor, targetRow.environmentId, rendered, audit);
       if (!preview.changedFiles.length)
-        throw InputError.field("deploymentId", "is what the environment already runs: nothing to roll back");
+        throw deploymentRefused("is what the environment already runs: there is nothing to roll back");
       const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
       const d = await startDeployment(deps, tx, actor, env, {
         projectId: env.projectId,
@@ -919,8 +916,7 @@ export async function reportManualDeployment(
       const d = await loadForUpdate(tx, input.deploymentId);
       audit.resourceId = d.id;
       await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
-      if (d.method !== "manual")
-        throw InputError.field("deploymentId", "is not a manual deployment: its status follows Git");
+      if (d.method !== "manual") throw deploymentRefused("is not a manual deployment: its status follows Git");
       const row = await applyEvent(tx, d, input.event, {
         now: deps.clock.now(),
         message: input.message ?? null,
