@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { RemoteTransport } from "./validation.ts";
 
@@ -178,7 +177,7 @@ function shellQuote(value: string): string {
 export async function openGitAuth(
   remote: GitRemote,
   transport: RemoteTransport,
-  opts: { knownHostsFile: string; connectTimeoutSeconds: number; keyDir?: string },
+  opts: { knownHostsFile: string; connectTimeoutSeconds: number; keyDir: string },
 ): Promise<GitAuth> {
   const { credentials } = remote;
   const secrets = credentialSecrets(credentials);
@@ -221,9 +220,8 @@ export async function openGitAuth(
   let knownHostsFile = opts.knownHostsFile;
   let strict = "accept-new";
   if (credentials.kind === "ssh") {
-    const parent = opts.keyDir ?? os.tmpdir();
-    if (opts.keyDir) await mkdir(opts.keyDir, { recursive: true, mode: 0o700 });
-    tempDir = await mkdtemp(path.join(parent, "juanie-ssh-"));
+    await mkdir(opts.keyDir, { recursive: true, mode: 0o700 });
+    tempDir = await mkdtemp(path.join(opts.keyDir, "juanie-ssh-"));
     try {
       const keyFile = path.join(tempDir, "key");
       // OpenSSH refuses keys without a final newline, and keys pasted into a browser come with CRLF.
