@@ -584,7 +584,8 @@ export const en = {
       general: "General",
       gitops: "GitOps",
       approvalHint: "A deployment is committed only after enough people with deploy permission approve it.",
-      minApprovalsHint: "From 1 to 10. The requester cannot approve their own deployment.",
+      minApprovalsHint:
+        "From 1 to 10. The requester cannot approve their own deployment. Requests already waiting keep the rule they were made under.",
       gitopsDescription:
         "With GitOps on, deploying to this environment means committing to its branch and path; Flux applies what is there.",
       gitopsEnabledHint:

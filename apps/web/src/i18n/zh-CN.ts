@@ -569,7 +569,7 @@ export const zhCN: Messages = {
       general: "基本信息",
       gitops: "GitOps 配置",
       approvalHint: "只有足够多具有部署权限的人审批后，变更才会提交。",
-      minApprovalsHint: "1 到 10 人。申请人不能审批自己的部署。",
+      minApprovalsHint: "1 到 10 人。申请人不能审批自己的部署。已在等待的申请仍按提交时的规则审批。",
       gitopsDescription: "启用 GitOps 后，部署到该环境就是向它的分支和路径提交变更；Flux 会应用其中的配置。",
       gitopsEnabledHint: "通过 Git 部署：部署表单提交到这里，推送到该分支和路径的变更也会被记录。",
       noRepository: "不使用仓库",
