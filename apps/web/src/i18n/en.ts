@@ -433,6 +433,8 @@ export const en = {
         "Juanie adds the webhook on the provider, so that pushes show up as deployments at once. Without it, each environment's branch is checked at its sync interval.",
       webhookNeedsToken:
         "Registering a webhook needs a GitHub or GitLab token. Without a webhook, each environment's branch is checked at its sync interval.",
+      localHint:
+        "A local repository on the server's machine needs no credential (only on servers started with JUANIE_ALLOW_LOCAL_REPOSITORIES=true).",
       accessCheck:
         "Juanie checks read and write access with Git before saving. The token or key is stored encrypted and is never shown again.",
       submit: "Connect repository",

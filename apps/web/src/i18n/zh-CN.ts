@@ -421,6 +421,7 @@ export const zhCN: Messages = {
       registerWebhookHint:
         "Juanie 会在提供商处添加 Webhook，推送后立即记录为部署。不注册时，按各环境的同步间隔检查分支。",
       webhookNeedsToken: "注册 Webhook 需要 GitHub 或 GitLab 访问令牌。没有 Webhook 时，按各环境的同步间隔检查分支。",
+      localHint: "服务器所在机器上的本地仓库无需凭据（仅当服务器以 JUANIE_ALLOW_LOCAL_REPOSITORIES=true 启动时可用）。",
       accessCheck: "保存前 Juanie 会通过 Git 检查读写权限。令牌或密钥加密存储，之后不再显示。",
       submit: "连接仓库",
     },
