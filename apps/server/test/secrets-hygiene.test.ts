@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 
 describe("a server killed in the middle of a Git operation", () => {
-  it("leaves the deploy key only in its private directory, which the next start removes; the token nowhere", async () => {
+  it("leaves the deploy key only in its private directory, which the next start removes; tokens nowhere", async () => {
     const token = `tok-${randomBytes(12).toString("hex")}`;
     const git = await startGitServer({ token });
     const db = await createTestDatabase();
@@ -43,6 +43,9 @@ describe("a server killed in the middle of a Git operation", () => {
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const sshPort = (silent.address() as net.AddressInfo).port;
     const port = await freePort();
+    // A mail server that takes the invitation e-mail and never confirms it: the job is mid-send at the kill.
+    const smtp = await startSmtpSink();
+    smtp.hold();
     let child: ChildProcess | undefined;
     try {
       child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
@@ -53,6 +56,7 @@ describe("a server killed in the middle of a Git operation", () => {
           PORT: String(port),
           JUANIE_DATA_DIR: dataDir,
           JUANIE_ALLOW_LOCAL_REPOSITORIES: "true",
+          JUANIE_SMTP_URL: smtp.url,
           LOG_LEVEL: "warn",
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -79,6 +83,15 @@ describe("a server killed in the middle of a Git operation", () => {
         slug: "shop",
         visibility: "private",
       });
+      const mailed = smtp.arrived();
+      const { acceptUrl } = await admin.api.invitations.create.mutate({
+        organizationId: org.id,
+        invitee: "newcomer@example.com",
+        role: "member",
+      });
+      const invitationToken = acceptUrl.split("/invitations/")[1]!;
+      await mailed;
+      expect(smtp.messages.at(-1)).toContain(invitationToken);
       await admin.api.repositories.connect.mutate({
         projectId: project.id,
         provider: "git",
@@ -112,12 +125,14 @@ describe("a server killed in the middle of a Git operation", () => {
         true,
       );
       expect(await filesContaining(dataDir, token)).toEqual([]);
+      expect(await filesContaining(dataDir, invitationToken)).toEqual([]);
       const handle = createDb(db.url, { max: 2 });
       try {
         const dump = await dumpDatabase(handle.db);
-        expect(dump).toContain("repositories");
+        expect(dump).toContain("invitation.notify"); // the interrupted job is still queued, its token sealed
         expect(dump).not.toContain(token);
         expect(dump).not.toContain(keyLine);
+        expect(dump).not.toContain(invitationToken);
       } finally {
         await handle.close();
       }
@@ -134,6 +149,8 @@ describe("a server killed in the middle of a Git operation", () => {
     } finally {
       if (child && child.exitCode === null) child.kill("SIGKILL");
       silent.close();
+      smtp.release();
+      await smtp.close();
       await git.close();
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });
