@@ -104,6 +104,10 @@ describe("GitOps journey in the browser", () => {
     expect(await git.git("shop", ["ls-tree", "-r", "--name-only", "main"])).toContain(
       "k8s/overlays/production/kustomization.yaml",
     );
+    // A maintainer can read the webhook secret, to add the webhook at the Git host by hand.
+    await page.click(id("repo-webhook-secret-reveal"));
+    await page.waitForSelector(id("repo-webhook-secret"));
+    expect((await page.inputValue(id("repo-webhook-secret"))).length).toBeGreaterThanOrEqual(24);
     await screenshot(page, "gitops-01-repository");
 
     // The suggested environments.
@@ -163,6 +167,8 @@ describe("GitOps journey in the browser", () => {
       .context()
       .addCookies([{ name: "juanie_session", value: bob.cookie!.split("=")[1]!, url: server.url }]);
     await bobPage.goto(approvalUrl);
+    // The request keeps the rule it was made under, and says so.
+    expect(await bobPage.textContent(id("approval-rule"))).toMatch(/needs 2 approvals under the rule in force/);
     await bobPage.click(id("approve"));
     await bobPage.fill(id("approve-comment"), "LGTM");
     await bobPage.click(id("confirm"));

@@ -4,11 +4,12 @@ import cookie from "@fastify/cookie";
 import fastifyStatic from "@fastify/static";
 import { type Actor, type GitOpsDeps, type RequestOrigin, resolveSession } from "@juanie/domain";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import client from "prom-client";
 import type { Config } from "./config.ts";
 import { registerAuditExport } from "./http/audit-export.ts";
+import { httpErrorCode, ownOriginCheck, RouteTable } from "./http/http-errors.ts";
 import { oauthProviders, registerOAuthRoutes } from "./http/oauth.ts";
 import { registerWebhooks } from "./http/webhooks.ts";
 import type { Realtime } from "./realtime.ts";
@@ -34,6 +35,19 @@ export async function buildApp(opts: AppOptions) {
     loggerInstance: opts.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
+  });
+  // Every route's methods, so that a known address asked with another method answers 405, not 404.
+  const routes = new RouteTable();
+  app.addHook("onRoute", (route) => routes.add(route.url, route.method));
+  // Errors Fastify raises itself (an unsupported content type, a malformed body, a body too large)
+  // keep their status and get a code; only a real failure is a 500, and it never says why.
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err: error }, "request failed");
+      return reply.code(500).send({ code: "INTERNAL", message: "Internal error" });
+    }
+    return reply.code(status).send({ code: httpErrorCode(status), message: error.message });
   });
 
   // ----- metrics -----
@@ -80,17 +94,17 @@ export async function buildApp(opts: AppOptions) {
     return user ? { user, ...origin(req) } : null;
   };
 
-  // CSRF: state-changing requests must come from our own origin. SameSite=Lax already keeps the
-  // cookie off cross-site POSTs; this also refuses cross-origin requests from same-site hosts.
-  const ownOrigin = new URL(config.publicUrl).origin;
+  // CSRF: state-changing requests must come from our own origin — the public URL, never whatever the
+  // request's Host header says (a client chooses that). SameSite=Lax already keeps the cookie off
+  // cross-site POSTs; this also refuses cross-origin requests from same-site hosts.
+  const isOwnOrigin = ownOriginCheck(config.publicUrl);
   app.addHook("onRequest", async (req, reply) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return;
     if (!req.url.startsWith("/trpc") && !req.url.startsWith("/auth") && !req.url.startsWith("/api")) return;
     // Webhooks are called by Git hosts and authenticated by their signature instead.
     if (req.url.startsWith("/api/webhooks/")) return;
     const from = req.headers.origin;
-    const host = req.headers.host;
-    if (from && from !== ownOrigin && !(host && (from === `http://${host}` || from === `https://${host}`))) {
+    if (from && !isOwnOrigin(from)) {
       return reply.code(403).send({ code: "FORBIDDEN", message: "Cross-origin request refused" });
     }
   });
@@ -148,7 +162,18 @@ export async function buildApp(opts: AppOptions) {
   app.setNotFoundHandler((req, reply) => {
     const apiPath = /^\/(trpc|api|auth)(\/|$)/.test(req.url);
     if (webUi && req.method === "GET" && !apiPath) return reply.sendFile("index.html");
-    return reply.code(404).send({ code: "NOT_FOUND", message: `${req.method} ${req.url.split("?")[0]} not found` });
+    const pathname = req.url.split("?")[0] ?? "";
+    const allowed = routes.methodsFor(pathname);
+    if (allowed.length) {
+      return reply
+        .code(405)
+        .header("allow", allowed.join(", "))
+        .send({
+          code: "METHOD_NOT_ALLOWED",
+          message: `${req.method} is not allowed on ${pathname}: use ${allowed.join(" or ")}`,
+        });
+    }
+    return reply.code(404).send({ code: "NOT_FOUND", message: `${req.method} ${pathname} not found` });
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { createDb, migrateDb, startEmbeddedPostgres } from "@juanie/db";
 import {
   expireApprovals,
   type GitOpsDeps,
+  pruneWebhookDeliveries,
   purgeExpiredSessions,
   SecretBox,
   scheduleDueSyncs,
@@ -76,6 +77,8 @@ export async function startPlatform(
       allowLocal: config.allowLocalRepositories,
       allowInsecureHttp: config.allowLocalRepositories,
     });
+    // Keys a killed predecessor left on disk mid-operation go before anything else runs.
+    await git.sweepCredentialFiles();
     // Runs after the worker has stopped (clean-ups run last first): ends the clones' reader processes.
     cleanups.push(async () => git.close());
     // `none` turns verification off on purpose (the bench measures previews without it).
@@ -122,7 +125,10 @@ export async function startPlatform(
     await realtime.start();
     cleanups.push(() => realtime.stop());
 
-    const sweep = setInterval(() => void purgeExpiredSessions(deps).catch(() => {}), 3600_000);
+    const sweep = setInterval(() => {
+      void purgeExpiredSessions(deps).catch(() => {});
+      void pruneWebhookDeliveries(deps).catch(() => {});
+    }, 3600_000);
     sweep.unref();
     cleanups.push(async () => clearInterval(sweep));
     // Fallback push detection (environments without webhooks) and approval expiry.

@@ -135,6 +135,8 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "repositories.create": projectMaintainers,
   "repositories.initializeLayout": projectMaintainers,
   "repositories.updateCredential": projectMaintainers,
+  "repositories.revealWebhookSecret": projectMaintainers,
+  "repositories.regenerateWebhookSecret": projectMaintainers,
   "environments.create": projectMaintainers,
   "environments.createSuggested": projectMaintainers,
   "environments.update": projectMaintainers,
@@ -539,6 +541,10 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
       repositoryId: w.gitops.spare,
       credential: { type: "token", token: TOKEN },
     }),
+  "repositories.revealWebhookSecret": (s, w) =>
+    s.api.repositories.revealWebhookSecret.mutate({ repositoryId: w.gitops.spare }),
+  "repositories.regenerateWebhookSecret": (s, w) =>
+    s.api.repositories.regenerateWebhookSecret.mutate({ repositoryId: w.gitops.spare }),
   "repositories.disconnect": (s, w) => s.api.repositories.disconnect.mutate({ repositoryId: w.gitops.spare }),
   "environments.create": (s, w) =>
     s.api.environments.create.mutate({

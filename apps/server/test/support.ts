@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { ErrorDetails } from "@juanie/contracts";
 import { auditLogs, createDb, type DbHandle, users } from "@juanie/db";
-import { type Deps, systemClock } from "@juanie/domain";
+import { type Deps, SecretBox, systemClock } from "@juanie/domain";
 import { TRPCClientError } from "@trpc/client";
 import { asc, gt, sql } from "drizzle-orm";
 import { hashPassword } from "../../../packages/domain/src/auth/passwords.ts";
@@ -13,7 +15,7 @@ let passwordHash: Promise<string> | undefined;
 
 /** Direct access to the server's database: fixtures, and checks of what was (not) written. */
 export interface Backdoor {
-  deps: Deps;
+  deps: Deps & { secrets: SecretBox };
   handle: DbHandle;
   /** Counts rows of a table (or of a query) — the usual question after a failed request. */
   count(query: ReturnType<typeof sql>): Promise<number>;
@@ -22,11 +24,13 @@ export interface Backdoor {
 
 export function openBackdoor(server: TestServer): Backdoor {
   const handle = createDb(server.platform.databaseUrl, { max: 3 });
-  const deps: Deps = {
+  const deps: Backdoor["deps"] = {
     db: handle.db,
     clock: systemClock,
     logger: silentLogger,
     config: { publicUrl: server.url, allowSignup: false, sessionTtlHours: 24 },
+    // The server's own key (generated into its data directory), so that what is sealed here opens there.
+    secrets: new SecretBox(Buffer.from(readFileSync(path.join(server.dataDir, "secret.key"), "utf8").trim(), "base64")),
   };
   return {
     deps,

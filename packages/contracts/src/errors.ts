@@ -5,6 +5,8 @@ export const errorCodes = [
   "FORBIDDEN",
   "UNAUTHENTICATED",
   "INVALID_INPUT",
+  "METHOD_NOT_ALLOWED",
+  "UNSUPPORTED_MEDIA_TYPE",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -7,7 +7,8 @@ import { cursorSchema, limitSchema, nameSchema, page, uuidSchema } from "./commo
 export const repositoryProviders = ["github", "gitlab", "git"] as const;
 export const repositoryProviderSchema = z.enum(repositoryProviders);
 
-const credentialInput = z.discriminatedUnion("type", [
+/** A token or a deploy key: what a repository on a Git host needs (and what can be replaced later). */
+export const repositoryCredentialInput = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("token"),
     token: z.string().trim().min(1, { message: "is required" }).max(500, { message: "must be at most 500 characters" }),
@@ -32,7 +33,8 @@ export const connectRepositoryInput = z.object({
   url: z.string().trim().min(1, { message: "is required" }).max(500, { message: "must be at most 500 characters" }),
   /** Provider API base for self-hosted GitHub Enterprise / GitLab; defaults from the provider. */
   apiUrl: z.url({ message: "must be an absolute URL" }).max(500).optional(),
-  credential: credentialInput,
+  /** `none`: only for a local `file://` repository, on a server that allows them. */
+  credential: z.union([repositoryCredentialInput, z.object({ type: z.literal("none") })]),
   registerWebhook: z.boolean().default(false),
 });
 
@@ -64,7 +66,7 @@ export const repository = z.object({
   url: z.string(),
   fullName: z.string().nullable(),
   webUrl: z.string().nullable(),
-  authType: z.enum(["token", "ssh_key"]),
+  authType: z.enum(["token", "ssh_key", "none"]),
   defaultBranch: z.string(),
   webhookRegistered: z.boolean(),
   /** Where the Git host should send push events (shown so it can be configured by hand). */
@@ -77,6 +79,8 @@ export const repository = z.object({
 export type Repository = z.infer<typeof repository>;
 
 export const repositoryRef = z.object({ repositoryId: uuidSchema });
+/** Revealed on request to those who manage the repository, for a webhook added by hand at the Git host. */
+export const webhookSecret = z.object({ webhookUrl: z.string(), secret: z.string() });
 export const repositoryDetails = z.object({
   repository,
   branches: z.array(z.object({ name: z.string(), sha: z.string() })),

@@ -292,7 +292,8 @@ export const emailOutbox = pgTable("email_outbox", {
 // ---------------------------------------------------------------------------
 
 export const repositoryProvider = pgEnum("repository_provider", ["github", "gitlab", "git"]);
-export const repositoryAuth = pgEnum("repository_auth", ["token", "ssh_key"]);
+/** `none`: a local `file://` repository (JUANIE_ALLOW_LOCAL_REPOSITORIES), which needs no credential. */
+export const repositoryAuth = pgEnum("repository_auth", ["token", "ssh_key", "none"]);
 export const environmentType = pgEnum("environment_type", ["development", "staging", "production", "testing"]);
 export const environmentPermission = pgEnum("environment_permission", ["read", "deploy", "admin"]);
 export const deploymentMethod = pgEnum("deployment_method", ["gitops-ui", "gitops-git", "manual", "rollback"]);
@@ -408,6 +409,11 @@ export const deployments = pgTable(
     error: text("error"),
     conflict: jsonb("conflict").$type<{ field: string; base: unknown; theirs: unknown; ours: unknown }[]>(),
     approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true }),
+    /**
+     * Approvals this request needs, by the environment's rule when it was requested (null: none were
+     * required): a later change of the rule neither releases nor blocks it.
+     */
+    requiredApprovals: integer("required_approvals"),
     createdAt: createdAt(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

@@ -19,6 +19,7 @@ export * from "./orgs/service.ts";
 export * from "./projects/lifecycle.ts";
 export * from "./projects/service.ts";
 export * from "./repositories/service.ts";
+export * from "./repositories/webhook-secret.ts";
 export * from "./shared/deps.ts";
 export * from "./shared/errors.ts";
 export * from "./shared/mutation.ts";

@@ -92,6 +92,22 @@ describe("checkAccess", () => {
     expect(await server.git("access", ["for-each-ref", "--format=%(refname)"])).toBe("refs/heads/main\n");
   });
 
+  it("a refused first check leaves no clone behind; a clone that served before stays", async () => {
+    const url = await server.createRepo("access-refused", { withInitialCommit: true });
+    const before = (await readdir(cacheDir)).sort();
+    expect((await gitError(engine.checkAccess(remote(url, BAD_TOKEN), { write: true }))).reason).toBe("auth_failed");
+    expect((await gitError(engine.checkAccess(remote(`${server.url}/nope.git`), { write: false }))).reason).toBe(
+      "not_found",
+    );
+    expect((await readdir(cacheDir)).sort()).toEqual(before);
+    // Once it has worked, a later failure (a revoked token) keeps the clone and what it fetched.
+    await engine.checkAccess(remote(url), { write: false });
+    const withClone = (await readdir(cacheDir)).sort();
+    expect(withClone.length).toBe(before.length + 1);
+    await gitError(engine.checkAccess(remote(url, BAD_TOKEN), { write: false }));
+    expect((await readdir(cacheDir)).sort()).toEqual(withClone);
+  });
+
   it("reports an empty repository", async () => {
     const url = await server.createRepo("access-empty");
     expect(await engine.checkAccess(remote(url), { write: true })).toEqual({

@@ -107,6 +107,8 @@ async function withRepoLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
  */
 export class GitEngine {
   private readonly cacheDir: string;
+  /** Where SSH keys live while a network command runs (see `openGitAuth`). */
+  private readonly keyDir: string;
   private readonly identity: { name: string; email: string };
   private readonly timeoutMs: number;
   private readonly allowLocal: boolean;
@@ -121,6 +123,8 @@ export class GitEngine {
 
   constructor(opts: GitEngineOptions) {
     this.cacheDir = path.resolve(opts.cacheDir);
+    // Beside the clones (whose directory names are hashes), inside the data directory.
+    this.keyDir = path.join(this.cacheDir, ".credentials");
     const name = opts.identity.name.trim();
     const email = opts.identity.email.trim();
     // The commit header line `author Name <email> time zone` cannot carry these.
@@ -303,6 +307,14 @@ export class GitEngine {
     });
   }
 
+  /**
+   * Removes SSH keys a killed process left behind (they exist only while a network command runs). Call it
+   * at start-up, before any Git operation of this process, with no other process using this cache.
+   */
+  async sweepCredentialFiles(): Promise<void> {
+    await rm(this.keyDir, { recursive: true, force: true });
+  }
+
   /** The head of `branch` this cache last saw (fetched or pushed), without any network; null when unknown. */
   async knownHead(remote: GitRemote, branch: string): Promise<string | null> {
     assertBranchName(branch);
@@ -346,9 +358,12 @@ export class GitEngine {
         identity: this.identity,
         timeoutMs: this.timeoutMs,
         env: baseGitEnv({ home: dir, allowedProtocols: protocols }),
+        keyDir: this.keyDir,
       });
+      let created = false;
       try {
-        if (!this.verified.has(dir)) await mkdir(dir, { recursive: true, mode: 0o700 });
+        // mkdir answers the directory it created, undefined when it existed already.
+        if (!this.verified.has(dir)) created = (await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined;
         await repo.open({ removeStaleFiles: !this.checkedForStaleFiles.has(dir) });
         this.checkedForStaleFiles.add(dir);
         this.verified.add(dir);
@@ -357,6 +372,14 @@ export class GitEngine {
         // Look again next time: the clone may be what failed.
         this.verified.delete(dir);
         if (error instanceof GitError && error.reason === "timeout") this.checkedForStaleFiles.delete(dir);
+        // A clone this call started and that failed (a refused connection, a wrong URL) holds nothing worth
+        // keeping: it is removed rather than left empty in the cache.
+        if (created) {
+          objectStores.get(dir)?.close();
+          objectStores.delete(dir);
+          this.checkedForStaleFiles.delete(dir);
+          await rm(dir, { recursive: true, force: true }).catch(() => {});
+        }
         throw error;
       }
     });
@@ -386,6 +409,7 @@ class CachedRepo {
       identity: { name: string; email: string };
       timeoutMs: number;
       env: Record<string, string>;
+      keyDir: string;
     },
   ) {
     this.gitDir = path.join(opts.dir, "repo.git");
@@ -415,6 +439,7 @@ class CachedRepo {
   /** A command that talks to the remote: credentials exist only for its duration. */
   private async network(args: string[], opts: { write: boolean }): Promise<GitOutput> {
     const auth = await openGitAuth(this.opts.remote, this.opts.transport, {
+      keyDir: this.opts.keyDir,
       knownHostsFile: path.join(this.opts.dir, "known_hosts"),
       connectTimeoutSeconds: Math.max(1, Math.min(30, Math.ceil(this.opts.timeoutMs / 1000))),
     });

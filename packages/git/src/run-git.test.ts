@@ -1,7 +1,8 @@
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   baseGitEnv,
   classifyGitError,
@@ -211,7 +212,9 @@ describe("baseGitEnv", () => {
 });
 
 describe("openGitAuth", () => {
-  const opts = { knownHostsFile: "/cache/ab12/known_hosts", connectTimeoutSeconds: 10 };
+  const keyDir = path.join(os.tmpdir(), `juanie-keys-test-${process.pid}`, ".credentials");
+  const opts = { knownHostsFile: "/cache/ab12/known_hosts", connectTimeoutSeconds: 10, keyDir };
+  afterAll(() => rm(path.dirname(keyDir), { recursive: true, force: true }));
   const privateKey =
     "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\n-----END OPENSSH PRIVATE KEY-----";
 
@@ -254,6 +257,9 @@ describe("openGitAuth", () => {
     expect(command).not.toContain("b3BlbnNzaC1rZXktdjEAAAAA");
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
     expect((await stat(path.dirname(keyFile))).mode & 0o777).toBe(0o700);
+    // Only under the data directory's private key directory, which start-up sweeps.
+    expect(path.dirname(path.dirname(keyFile))).toBe(keyDir);
+    expect((await stat(keyDir)).mode & 0o777).toBe(0o700);
     await auth.dispose();
     await expect(stat(path.dirname(keyFile))).rejects.toThrow(/ENOENT/);
   });

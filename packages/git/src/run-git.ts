@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { RemoteTransport } from "./validation.ts";
 
@@ -172,11 +171,13 @@ function shellQuote(value: string): string {
  * Credentials for one network command. HTTPS: an Authorization header through GIT_CONFIG_* variables
  * (never a URL, argv or file). SSH: the key in a 0600 file in a private temporary directory that
  * `dispose` deletes, and a known_hosts file (the given one, strictly; else trust-on-first-use per remote).
+ * `keyDir` (mode 0700) holds those directories: a process killed meanwhile leaves its key there, where the
+ * next start removes it (`GitEngine.sweepCredentialFiles`); never in the shared temporary directory.
  */
 export async function openGitAuth(
   remote: GitRemote,
   transport: RemoteTransport,
-  opts: { knownHostsFile: string; connectTimeoutSeconds: number },
+  opts: { knownHostsFile: string; connectTimeoutSeconds: number; keyDir: string },
 ): Promise<GitAuth> {
   const { credentials } = remote;
   const secrets = credentialSecrets(credentials);
@@ -219,7 +220,8 @@ export async function openGitAuth(
   let knownHostsFile = opts.knownHostsFile;
   let strict = "accept-new";
   if (credentials.kind === "ssh") {
-    tempDir = await mkdtemp(path.join(os.tmpdir(), "juanie-ssh-"));
+    await mkdir(opts.keyDir, { recursive: true, mode: 0o700 });
+    tempDir = await mkdtemp(path.join(opts.keyDir, "juanie-ssh-"));
     try {
       const keyFile = path.join(tempDir, "key");
       // OpenSSH refuses keys without a final newline, and keys pasted into a browser come with CRLF.

@@ -132,6 +132,22 @@ export function createGitHubAdapter(config: ProviderConfig): ProviderAdapter {
       );
     },
 
+    async updateWebhook(fullName: string, id: string, opts: RegisterWebhookOptions): Promise<void> {
+      const { owner, repo } = splitFullName(fullName);
+      const hookId = webhookId(id);
+      await call(`update webhook ${id} on ${fullName}`, () =>
+        // The whole hook, config nested: a top-level `url` parameter would be taken for the request's URL.
+        octokit.rest.repos.updateWebhook({
+          owner,
+          repo,
+          hook_id: hookId,
+          active: true,
+          events: ["push"],
+          config: { url: opts.url, content_type: "json", secret: opts.secret, insecure_ssl: "0" },
+        }),
+      );
+    },
+
     async createRepository(opts: CreateRepositoryOptions): Promise<CreatedRepository> {
       if (!isNameSegment(opts.name)) {
         throw new ProviderError("invalid", `GitHub: "${opts.name}" is not a valid repository name`);

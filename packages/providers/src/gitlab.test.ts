@@ -202,6 +202,23 @@ describe("GitLab adapter", () => {
       expect.objectContaining({ id: Number(id), push_events: true, token: hookSecret }),
     ]);
 
+    // A new secret for the same hook (the platform regenerated it): same URL and events, new token.
+    await ada.updateWebhook("platform/team-a/deploy", id, {
+      url: "https://juanie.example.com/api/webhooks/gitlab",
+      secret: "a-new-secret-of-24-chars",
+    });
+    expect(gl.requests.at(-1)).toMatchObject({
+      method: "PUT",
+      rawPath: `/api/v4/projects/platform%2Fteam-a%2Fdeploy/hooks/${id}`,
+      body: expect.objectContaining({ url: "https://juanie.example.com/api/webhooks/gitlab", push_events: true }),
+    });
+    expect(gl.project("platform/team-a/deploy")?.hooks).toEqual([
+      expect.objectContaining({ id: Number(id), token: "a-new-secret-of-24-chars" }),
+    ]);
+    expect(
+      (await failure(ada.updateWebhook("platform/team-a/deploy", "999", { url: "https://x", secret: "s" }))).reason,
+    ).toBe("not_found");
+
     await ada.deleteWebhook("platform/team-a/deploy", id);
     expect(gl.requests.at(-1)).toMatchObject({
       method: "DELETE",

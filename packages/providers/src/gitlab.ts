@@ -126,6 +126,20 @@ export function createGitLabAdapter(config: ProviderConfig): ProviderAdapter {
       await call(`delete webhook ${id} on ${fullName}`, () => hooks.remove(project, Number(id)));
     },
 
+    async updateWebhook(fullName: string, id: string, opts: RegisterWebhookOptions): Promise<void> {
+      const project = projectId(fullName);
+      if (!/^\d{1,15}$/.test(id)) throw new ProviderError("invalid", `GitLab: "${id}" is not a webhook id`);
+      await call(`update webhook ${id} on ${fullName}`, () =>
+        hooks.edit(project, Number(id), opts.url, {
+          pushEvents: true,
+          tagPushEvents: false,
+          mergeRequestsEvents: false,
+          enableSslVerification: true,
+          token: opts.secret,
+        }),
+      );
+    },
+
     async createRepository(opts: CreateRepositoryOptions): Promise<CreatedRepository> {
       if (!isNameSegment(opts.name)) {
         throw new ProviderError("invalid", `GitLab: "${opts.name}" is not a valid project path`);

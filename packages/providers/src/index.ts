@@ -58,6 +58,7 @@ function failingAdapter(kind: ProviderKind, error: ProviderError): ProviderAdapt
     listCommits: fail,
     registerWebhook: fail,
     deleteWebhook: fail,
+    updateWebhook: fail,
     createRepository: fail,
     commitUrl: kind === "gitlab" ? gitLabCommitUrl : gitHubCommitUrl,
   };

@@ -77,6 +77,8 @@ export interface ProviderAdapter {
   registerWebhook(fullName: string, opts: RegisterWebhookOptions): Promise<{ id: string }>;
   /** A hook that no longer exists is `not_found`; callers that clean up may treat that as done. */
   deleteWebhook(fullName: string, id: string): Promise<void>;
+  /** Points a hook registered with `registerWebhook` at `url` with a new `secret` (same events and format). */
+  updateWebhook(fullName: string, id: string, opts: RegisterWebhookOptions): Promise<void>;
   /** An empty repository (no initial commit): the platform pushes the first content itself. */
   createRepository(opts: CreateRepositoryOptions): Promise<CreatedRepository>;
   commitUrl(webUrl: string, sha: string): string;

@@ -123,7 +123,7 @@ export function registerOAuthRoutes(app: FastifyInstance, r: OAuthRouteDeps): vo
     async (req, reply) => {
       const name = req.params.provider as ProviderName;
       const p = providers[name];
-      if (!p) return reply.code(404).send({ error: "unknown or unconfigured OAuth provider" });
+      if (!p) return reply.code(404).send({ code: "NOT_FOUND", error: "unknown or unconfigured OAuth provider" });
       const link = req.query.link === "1";
       const user = link ? await r.currentUser(req) : null;
       if (link && !user) return reply.redirect("/sign-in?returnTo=/profile");
@@ -152,7 +152,7 @@ export function registerOAuthRoutes(app: FastifyInstance, r: OAuthRouteDeps): vo
   app.get<{ Params: { provider: string } }>("/auth/oauth/:provider/callback", async (req, reply) => {
     const name = req.params.provider as ProviderName;
     const p = providers[name];
-    if (!p) return reply.code(404).send({ error: "unknown or unconfigured OAuth provider" });
+    if (!p) return reply.code(404).send({ code: "NOT_FOUND", error: "unknown or unconfigured OAuth provider" });
     const current = new URL(req.url, r.config.publicUrl);
     const stateParam = current.searchParams.get("state") ?? "";
     // Single use: the state row is deleted as it is read.

@@ -10,16 +10,25 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export async function registerWebhooks(app: FastifyInstance, deps: GitOpsDeps): Promise<void> {
   await app.register(async (scope) => {
+    // Only what the hosts send (GitHub: JSON, or a form with a `payload` field; GitLab: JSON), kept raw;
+    // any other content type is answered 415 by Fastify before the handler runs.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser(
+      ["application/json", "application/x-www-form-urlencoded"],
+      { parseAs: "buffer", bodyLimit: 5 * 1024 * 1024 },
+      (_req, body, done) => done(null, body),
     );
     scope.post<{ Params: { kind: string; repositoryId: string } }>(
       "/api/webhooks/:kind/:repositoryId",
       async (req, reply) => {
         const { kind, repositoryId } = req.params;
         if (!kinds.has(kind) || !uuid.test(repositoryId)) {
-          return reply.code(404).send({ result: "unknown webhook address" });
+          return reply.code(404).send({ code: "NOT_FOUND", result: "unknown webhook address" });
+        }
+        if (kind === "gitlab" && !isJson(req.headers["content-type"])) {
+          return reply
+            .code(415)
+            .send({ code: "UNSUPPORTED_MEDIA_TYPE", message: "GitLab webhooks are sent as application/json" });
         }
         const headers: Record<string, string | undefined> = {};
         for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v[0] : v;
@@ -34,4 +43,8 @@ export async function registerWebhooks(app: FastifyInstance, deps: GitOpsDeps): 
       },
     );
   });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return (contentType ?? "").split(";")[0]?.trim().toLowerCase() === "application/json";
 }

@@ -38,6 +38,8 @@ const codeFor: Record<DomainError["code"], TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: "FORBIDDEN",
   UNAUTHENTICATED: "UNAUTHORIZED",
   INVALID_INPUT: "BAD_REQUEST",
+  METHOD_NOT_ALLOWED: "METHOD_NOT_SUPPORTED",
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };
 
@@ -80,6 +82,11 @@ function details(error: TRPCError): ErrorDetails & { message: string } {
     case "PAYLOAD_TOO_LARGE":
     case "PARSE_ERROR":
       return { code: "INVALID_INPUT", message: error.message };
+    // A GET on a mutation, a POST of something else than JSON: the client's mistake, said as such.
+    case "METHOD_NOT_SUPPORTED":
+      return { code: "METHOD_NOT_ALLOWED", message: error.message };
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return { code: "UNSUPPORTED_MEDIA_TYPE", message: error.message };
     default:
       // Never leak internals (SQL, stack traces) to the client.
       return { code: "INTERNAL", message: "Internal error" };

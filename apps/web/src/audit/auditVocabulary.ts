@@ -36,6 +36,8 @@ export const auditActions = [
   "repository.connect",
   "repository.disconnect",
   "repository.update_credential",
+  "repository.reveal_webhook_secret",
+  "repository.regenerate_webhook_secret",
   "repository.initialize",
   "environment.create",
   "environment.update",

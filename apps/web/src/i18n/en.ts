@@ -77,6 +77,8 @@ export const en = {
       FORBIDDEN: "Not allowed",
       UNAUTHENTICATED: "Authentication failed",
       INVALID_INPUT: "Please check your input",
+      METHOD_NOT_ALLOWED: "This address does not take that kind of request",
+      UNSUPPORTED_MEDIA_TYPE: "The request's content type is not accepted",
       INTERNAL: "Something went wrong on the server",
       NETWORK: "Cannot reach the server",
     },
@@ -334,6 +336,8 @@ export const en = {
         connect: "Connected a repository",
         disconnect: "Disconnected a repository",
         update_credential: "Replaced a repository credential",
+        reveal_webhook_secret: "Revealed the webhook secret",
+        regenerate_webhook_secret: "Regenerated the webhook secret",
         initialize: "Initialized the Kubernetes layout",
       },
       environment: {
@@ -429,6 +433,8 @@ export const en = {
         "Juanie adds the webhook on the provider, so that pushes show up as deployments at once. Without it, each environment's branch is checked at its sync interval.",
       webhookNeedsToken:
         "Registering a webhook needs a GitHub or GitLab token. Without a webhook, each environment's branch is checked at its sync interval.",
+      localHint:
+        "A local repository on the server's machine needs no credential (only on servers started with JUANIE_ALLOW_LOCAL_REPOSITORIES=true).",
       accessCheck:
         "Juanie checks read and write access with Git before saving. The token or key is stored encrypted and is never shown again.",
       submit: "Connect repository",
@@ -449,7 +455,7 @@ export const en = {
     },
     credential: {
       type: "Authentication",
-      types: { token: "Access token (HTTPS)", ssh_key: "SSH deploy key" },
+      types: { token: "Access token (HTTPS)", ssh_key: "SSH deploy key", none: "None (local repository)" },
       token: "Access token",
       tokenHint: "A token the Git host accepts over HTTPS, with read and write access.",
       tokenHints: {
@@ -481,6 +487,16 @@ export const en = {
       manualHint:
         "No webhook is registered: add one for push events with this URL on the Git host, or rely on each environment's branch being checked at its sync interval.",
       secretHint: "The webhook secret is kept on the server and is not shown.",
+      secretManageHint:
+        "Give the Git host the webhook secret too (GitHub: Secret, content type application/json; GitLab: Secret token).",
+      secret: "Webhook secret",
+      reveal: "Show secret",
+      regenerate: "Regenerate secret",
+      regenerateTitle: "Regenerate the webhook secret?",
+      regenerateConfirm:
+        "The current secret stops working at once. A webhook Juanie registered is updated on the provider; one added by hand must be given the new secret.",
+      regeneratedRegistered: "New secret stored and sent to the provider's webhook.",
+      regeneratedManual: "New secret stored: enter it in the webhook at the Git host.",
     },
     branches: { title: "Branches", empty: "The repository has no branches yet.", default: "default" },
     commits: {
@@ -570,7 +586,8 @@ export const en = {
       general: "General",
       gitops: "GitOps",
       approvalHint: "A deployment is committed only after enough people with deploy permission approve it.",
-      minApprovalsHint: "From 1 to 10. The requester cannot approve their own deployment.",
+      minApprovalsHint:
+        "From 1 to 10. The requester cannot approve their own deployment. Requests already waiting keep the rule they were made under.",
       gitopsDescription:
         "With GitOps on, deploying to this environment means committing to its branch and path; Flux applies what is there.",
       gitopsEnabledHint:
@@ -778,6 +795,8 @@ export const en = {
       none: "Nobody has decided yet.",
       expires: "The request expires on {time}.",
       whoCanApprove: "Someone with deploy permission on this environment, other than the requester, has to approve.",
+      ruleSnapshot:
+        "This request needs {count} approval under the rule in force when it was requested; a later change of the environment's rule does not apply to it. An approval counts only while its approver may still deploy here. | This request needs {count} approvals under the rule in force when it was requested; a later change of the environment's rule does not apply to it. An approval counts only while its approver may still deploy here.",
       approve: "Approve",
       reject: "Reject",
       approveTitle: "Approve deployment",

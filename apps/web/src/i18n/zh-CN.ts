@@ -77,6 +77,8 @@ export const zhCN: Messages = {
       FORBIDDEN: "没有权限",
       UNAUTHENTICATED: "身份验证失败",
       INVALID_INPUT: "请检查输入内容",
+      METHOD_NOT_ALLOWED: "该地址不接受这种请求方法",
+      UNSUPPORTED_MEDIA_TYPE: "不接受该请求的内容类型",
       INTERNAL: "服务器出错了",
       NETWORK: "无法连接服务器",
     },
@@ -324,6 +326,8 @@ export const zhCN: Messages = {
         connect: "连接仓库",
         disconnect: "断开仓库连接",
         update_credential: "更换仓库凭据",
+        reveal_webhook_secret: "查看 Webhook 密钥",
+        regenerate_webhook_secret: "重新生成 Webhook 密钥",
         initialize: "初始化 Kubernetes 目录结构",
       },
       environment: {
@@ -417,6 +421,7 @@ export const zhCN: Messages = {
       registerWebhookHint:
         "Juanie 会在提供商处添加 Webhook，推送后立即记录为部署。不注册时，按各环境的同步间隔检查分支。",
       webhookNeedsToken: "注册 Webhook 需要 GitHub 或 GitLab 访问令牌。没有 Webhook 时，按各环境的同步间隔检查分支。",
+      localHint: "服务器所在机器上的本地仓库无需凭据（仅当服务器以 JUANIE_ALLOW_LOCAL_REPOSITORIES=true 启动时可用）。",
       accessCheck: "保存前 Juanie 会通过 Git 检查读写权限。令牌或密钥加密存储，之后不再显示。",
       submit: "连接仓库",
     },
@@ -436,7 +441,7 @@ export const zhCN: Messages = {
     },
     credential: {
       type: "认证方式",
-      types: { token: "访问令牌（HTTPS）", ssh_key: "SSH 部署密钥" },
+      types: { token: "访问令牌（HTTPS）", ssh_key: "SSH 部署密钥", none: "无（本地仓库）" },
       token: "访问令牌",
       tokenHint: "Git 服务通过 HTTPS 接受的令牌，需要读写权限。",
       tokenHints: {
@@ -467,6 +472,16 @@ export const zhCN: Messages = {
       manualHint:
         "未注册 Webhook：可以在 Git 服务中用这个地址添加推送事件的 Webhook，或者依靠按各环境同步间隔进行的分支检查。",
       secretHint: "Webhook 密钥保存在服务器上，不会显示。",
+      secretManageHint:
+        "同时把 Webhook 密钥填到 Git 托管平台（GitHub：Secret，内容类型 application/json；GitLab：Secret token）。",
+      secret: "Webhook 密钥",
+      reveal: "显示密钥",
+      regenerate: "重新生成密钥",
+      regenerateTitle: "重新生成 Webhook 密钥？",
+      regenerateConfirm:
+        "当前密钥将立即失效。Juanie 注册的 Webhook 会在平台上同步更新；手动添加的 Webhook 需要填入新密钥。",
+      regeneratedRegistered: "新密钥已保存，并已同步到平台上的 Webhook。",
+      regeneratedManual: "新密钥已保存：请在 Git 托管平台的 Webhook 中填入它。",
     },
     branches: { title: "分支", empty: "仓库还没有分支。", default: "默认" },
     commits: {
@@ -555,7 +570,7 @@ export const zhCN: Messages = {
       general: "基本信息",
       gitops: "GitOps 配置",
       approvalHint: "只有足够多具有部署权限的人审批后，变更才会提交。",
-      minApprovalsHint: "1 到 10 人。申请人不能审批自己的部署。",
+      minApprovalsHint: "1 到 10 人。申请人不能审批自己的部署。已在等待的申请仍按提交时的规则审批。",
       gitopsDescription: "启用 GitOps 后，部署到该环境就是向它的分支和路径提交变更；Flux 会应用其中的配置。",
       gitopsEnabledHint: "通过 Git 部署：部署表单提交到这里，推送到该分支和路径的变更也会被记录。",
       noRepository: "不使用仓库",
@@ -759,6 +774,8 @@ export const zhCN: Messages = {
       none: "还没有人审批。",
       expires: "申请将于 {time} 过期。",
       whoCanApprove: "需要由申请人以外、对该环境有部署权限的人审批。",
+      ruleSnapshot:
+        "按申请时生效的规则，此申请需要 {count} 个审批；之后对环境规则的修改不影响它。审批人失去该环境的部署权限后，其审批不再计入。",
       approve: "批准",
       reject: "驳回",
       approveTitle: "批准部署",

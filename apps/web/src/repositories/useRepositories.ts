@@ -68,3 +68,12 @@ export function useDisconnectRepository() {
     invalidate: [...repositoryData, ["environments.list"]],
   });
 }
+
+/** The secret in clear, only on request (audited on the server); kept in the page, never in the query cache. */
+export function useRevealWebhookSecret() {
+  return useAction(trpc.repositories.revealWebhookSecret.mutate);
+}
+
+export function useRegenerateWebhookSecret(onDone: (result: { secret: string }) => void) {
+  return useAction(trpc.repositories.regenerateWebhookSecret.mutate, { onSuccess: onDone });
+}

@@ -1,12 +1,13 @@
 import { parseDuration } from "@juanie/contracts";
 import { deployments, type Executor, environments, repositories, webhookDeliveries } from "@juanie/db";
-import { GitError } from "@juanie/git";
+import { GitError, isValidBranchName } from "@juanie/git";
 import { type ProviderKind, parseWebhook, verifyGitHubSignature, verifyGitLabToken } from "@juanie/providers";
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { GitOpsDeps } from "../shared/deps.ts";
-import { deploymentTrailer, publishChange } from "./service.ts";
+import { recordedPlatformCommits } from "./platform-commits.ts";
+import { publishChange } from "./service.ts";
 
 /**
  * The Git road: commits pushed to an environment's branch that touch its path become
@@ -59,10 +60,18 @@ export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): 
     return { recorded: 0 };
   }
   let recorded = 0;
+  // The platform's own commits are deployments already: known by the SHA it recorded, never by a trailer
+  // (anyone can write `Juanie-Deployment:` into a message). Commit jobs run in this repository's queue
+  // too, so a commit the platform pushed is recorded before this runs.
+  const ours = await recordedPlatformCommits(
+    deps.db,
+    repo.id,
+    commits.map((c) => c.sha),
+  );
   await deps.db.transaction(async (tx) => {
     // Oldest first, so the history reads in push order.
     for (const c of [...commits].reverse()) {
-      if (c.trailers[deploymentTrailer]) continue; // the platform's own commit, already a deployment
+      if (ours.has(c.sha)) continue; // the platform's own commit, already a deployment
       const message = [c.subject, c.body].filter(Boolean).join("\n\n");
       const [row] = await tx
         .insert(deployments)
@@ -131,7 +140,7 @@ export async function scheduleDueSyncs(deps: GitOpsDeps): Promise<number> {
   return n;
 }
 
-export type WebhookResult = { status: number; body: { result: string; environments?: number } };
+export type WebhookResult = { status: number; body: { result: string; environments?: number; code?: "NOT_FOUND" } };
 
 /**
  * A push webhook from GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token) or a generic sender
@@ -148,7 +157,7 @@ export async function receiveWebhook(
   },
 ): Promise<WebhookResult> {
   const [repo] = await deps.db.select().from(repositories).where(eq(repositories.id, input.repositoryId));
-  if (!repo) return { status: 404, body: { result: "unknown repository" } };
+  if (!repo) return { status: 404, body: { code: "NOT_FOUND", result: "unknown repository" } };
   const secret = deps.secrets.decrypt(repo.webhookSecret);
   const provider: ProviderKind = input.kind === "gitlab" ? "gitlab" : "github";
   const valid =
@@ -161,6 +170,10 @@ export async function receiveWebhook(
   if (parsed.kind === "ping") return { status: 200, body: { result: "pong" } };
   if (parsed.kind === "ignored") return { status: 202, body: { result: parsed.reason } };
   const event = parsed.event;
+  // Signed, but still only a name: it is compared with environments' branches and may reach git.
+  if (!isValidBranchName(event.branch)) {
+    return { status: 400, body: { result: "ref is not a valid Git branch name" } };
+  }
   return deps.db.transaction(async (tx) => {
     if (event.deliveryId) {
       const [fresh] = await tx
@@ -183,4 +196,17 @@ export async function receiveWebhook(
     for (const env of envs) await enqueueSync(tx, env);
     return { status: 202, body: { result: "accepted", environments: envs.length } };
   });
+}
+
+/** How long a delivery id is remembered: hosts redeliver within days (GitHub keeps deliveries 3 days). */
+export const WEBHOOK_DELIVERY_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** Forgets deliveries older than the retention, so the idempotency table does not grow forever. */
+export async function pruneWebhookDeliveries(deps: Pick<GitOpsDeps, "db" | "clock">): Promise<number> {
+  const cutoff = new Date(deps.clock.now().getTime() - WEBHOOK_DELIVERY_RETENTION_MS);
+  const gone = await deps.db
+    .delete(webhookDeliveries)
+    .where(lt(webhookDeliveries.receivedAt, cutoff))
+    .returning({ id: webhookDeliveries.deliveryId });
+  return gone.length;
 }

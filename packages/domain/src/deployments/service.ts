@@ -42,6 +42,9 @@ import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
+import { countApprovals } from "./approvals.ts";
+import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
+import { recordedPlatformCommits } from "./platform-commits.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -61,7 +64,7 @@ async function applyEvent(
 ): Promise<DeploymentRow> {
   const from = isDeploymentStatus(d.status) ? d.status : "pending";
   const t = transitionDeployment(from, event);
-  if (!t.ok) throw InputError.field("status", t.error);
+  if (!t.ok) throw deploymentStepRefused(from, event);
   const terminal = ["committed", "succeeded", "rejected", "expired", "cancelled", "failed", "rolled_back"].includes(
     t.to,
   );
@@ -173,7 +176,7 @@ function deployEdit(
     const head = filesFromRecord(yamlOnly(all));
     if (baseSha && files.head !== baseSha) {
       // The branch moved since the preview: refuse when someone changed the same fields differently.
-      const base = await conflictBase(files, target, baseSha);
+      const base = await conflictBase(deps.db, files, target, baseSha);
       if (base !== files.head) {
         const conflicts = detectConflicts(await manifestView(files, target.path, base), head, target.path, spec);
         if (conflicts.length) throw new DeploymentConflict(conflicts);
@@ -187,19 +190,24 @@ function deployEdit(
 /**
  * Where to look for conflicting changes from. The platform's own commits since the preview (deployments
  * committed before this one, in queue order) are not someone else's change: the base moves past the run of
- * commits that carry the deployment trailer or leave the manifest directory alone. The first commit that
- * someone else made to the manifests stops it, so their changes are still checked. Read from the cached
- * history the edit runs on (no fetch).
+ * commits the platform recorded as its deployments (by SHA: a trailer in a message proves nothing) or that
+ * leave the manifest directory alone. The first commit that someone else made to the manifests stops it, so
+ * their changes are still checked. Read from the cached history the edit runs on (no fetch).
  */
-async function conflictBase(files: FileAccess, target: GitopsTarget, baseSha: string): Promise<string> {
+async function conflictBase(db: Executor, files: FileAccess, target: GitopsTarget, baseSha: string): Promise<string> {
   const top = target.path.split("/")[0] ?? "";
   // Null: the base is not in this history (force-pushed away) or too far behind: compare with it as it is.
   const commits = await files.commitsSince(baseSha, 200);
   if (!commits) return baseSha;
+  const ours = await recordedPlatformCommits(
+    db,
+    target.repo.id,
+    commits.map((c) => c.sha),
+  );
   let base = baseSha;
   for (const c of [...commits].reverse()) {
     const touchesManifests = c.files.some((f) => f === top || f.startsWith(`${top}/`));
-    if (touchesManifests && !c.trailers[deploymentTrailer]) break;
+    if (touchesManifests && !ours.has(c.sha)) break;
     base = c.sha;
   }
   return base;
@@ -407,7 +415,11 @@ async function startDeployment(
   const row = await applyEvent(tx, d, "request_approval", {
     now,
     message: `${env.minApprovals} approval(s) required`,
-    set: { approvalExpiresAt: new Date(now.getTime() + deps.gitops.approvalTtlHours * 3600_000) },
+    // The rule in force now is the rule of this request, whatever the environment's settings become.
+    set: {
+      approvalExpiresAt: new Date(now.getTime() + deps.gitops.approvalTtlHours * 3600_000),
+      requiredApprovals: env.minApprovals,
+    },
   });
   for (const userId of await eligibleApprovers(tx, env)) {
     if (userId === actor.user.id) continue;
@@ -570,13 +582,10 @@ export async function approveDeployment(
       throw new ForbiddenError("Forbidden: you cannot approve your own deployment", "another eligible approver");
     }
     const now = deps.clock.now();
-    if (d.status === "expired") throw InputError.field("deploymentId", "has expired: request it again");
     if (d.status !== "awaiting_approval")
-      throw InputError.field("deploymentId", `is ${d.status.replace("_", " ")}, not awaiting approval`);
+      throw deploymentStepRefused(isDeploymentStatus(d.status) ? d.status : "pending", "approve");
     // Elapsed between the expiry check above and this transaction: the scheduler marks it.
-    if (d.approvalExpiresAt && d.approvalExpiresAt <= now) {
-      throw InputError.field("deploymentId", "has expired: request it again");
-    }
+    if (d.approvalExpiresAt && d.approvalExpiresAt <= now) throw deploymentStepRefused("expired", "approve");
     const [mine] = await tx
       .select()
       .from(deploymentApprovals)
@@ -585,13 +594,10 @@ export async function approveDeployment(
     await tx
       .insert(deploymentApprovals)
       .values({ deploymentId: d.id, userId: actor.user.id, decision: "approved", comment: input.comment ?? null });
-    const approvals = await tx
-      .select({ userId: deploymentApprovals.userId })
-      .from(deploymentApprovals)
-      .where(and(eq(deploymentApprovals.deploymentId, d.id), eq(deploymentApprovals.decision, "approved")));
-    audit.changes = { after: { approvals: approvals.length, required: env.minApprovals } };
-    if (approvals.length >= env.minApprovals) {
-      const row = await applyEvent(tx, d, "approve", { now, message: `approved by ${approvals.length}` });
+    const quorum = await countApprovals(tx, d, env);
+    audit.changes = { after: { approvals: quorum.counted.length, required: quorum.required } };
+    if (quorum.reached) {
+      const row = await applyEvent(tx, d, "approve", { now, message: quorum.message });
       await enqueueCommit(tx, row);
     }
   });
@@ -880,10 +886,7 @@ export async function rollbackDeployment(
       if (!targetRow) throw new NotFoundError("Deployment");
       if (!targetRow.commitSha || !["committed", "succeeded", "rolled_back"].includes(targetRow.status)) {
         await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
-        throw InputError.field(
-          "deploymentId",
-          "has no commit to return to: only committed deployments can be rolled back to",
-        );
+        throw deploymentRefused("has no commit to return to: only committed deployments can be rolled back to");
       }
       const {
         env,
@@ -891,7 +894,7 @@ export async function rollbackDeployment(
         value: preview,
       } = await authorizedRendering(tx, actor, targetRow.environmentId, rendered, audit);
       if (!preview.changedFiles.length)
-        throw InputError.field("deploymentId", "is what the environment already runs: nothing to roll back");
+        throw deploymentRefused("is what the environment already runs: there is nothing to roll back");
       const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
       const d = await startDeployment(deps, tx, actor, env, {
         projectId: env.projectId,
@@ -981,8 +984,7 @@ export async function reportManualDeployment(
       const d = await loadForUpdate(tx, input.deploymentId);
       audit.resourceId = d.id;
       await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
-      if (d.method !== "manual")
-        throw InputError.field("deploymentId", "is not a manual deployment: its status follows Git");
+      if (d.method !== "manual") throw deploymentRefused("is not a manual deployment: its status follows Git");
       const row = await applyEvent(tx, d, input.event, {
         now: deps.clock.now(),
         message: input.message ?? null,
@@ -1138,7 +1140,7 @@ export async function getDeployment(
     error: d.error,
     conflict: d.conflict,
     approvalExpiresAt: d.approvalExpiresAt?.toISOString() ?? null,
-    minApprovals: row.env.minApprovals,
+    minApprovals: d.requiredApprovals ?? row.env.minApprovals,
     approvals: approvals.map((a) => ({
       user: toUserSummary(a.u),
       decision: a.a.decision,

@@ -11,6 +11,7 @@ import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError, isUniqueViolation } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
 import { authorizeEnvironment, type EnvironmentRow, environmentPermissionOf } from "./access.ts";
+import { environmentPathProblem } from "./paths.ts";
 
 type EnvironmentType = EnvironmentRow["type"];
 
@@ -29,6 +30,8 @@ async function validateGitops(tx: Executor, projectId: string, g: GitopsSettings
   if (g.branch !== null && g.branch !== "" && !isValidBranchName(g.branch)) {
     throw InputError.field("gitops.branch", "is not a valid Git branch name");
   }
+  const pathProblem = g.path ? environmentPathProblem(g.path) : null;
+  if (pathProblem) throw InputError.field("gitops.path", pathProblem);
   if (g.path !== null && g.path !== "" && !isSafeRepoPath(g.path)) {
     throw InputError.field("gitops.path", "must be a relative path inside the repository (no '..', no leading '/')");
   }

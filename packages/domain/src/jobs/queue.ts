@@ -4,7 +4,8 @@ import { sql } from "drizzle-orm";
 /** Every job the platform runs, with its payload. Handlers live in jobs/tasks.ts. */
 export interface JobPayloads {
   /** The token travels only in the queue row (deleted when the job completes) so the e-mail can carry the link. */
-  "invitation.notify": { invitationId: string; token: string };
+  /** `sealedToken`: the invitation link's token, encrypted with the platform's secret key. */
+  "invitation.notify": { invitationId: string; sealedToken: string };
   "project.initialize": { projectId: string };
   /** Commit and push a deployment (queue `repo:<id>`: one write per repository at a time). */
   "deployment.commit": { deploymentId: string };

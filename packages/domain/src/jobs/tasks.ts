@@ -18,7 +18,10 @@ export type JobDeps = GitOpsDeps & { mailer: Mailer };
 type Handlers = { [N in JobName]: (deps: JobDeps, payload: JobPayloads[N]) => Promise<void> };
 
 /** The in-app notification and the e-mail for a new invitation. Safe to retry. */
-async function notifyInvitation(deps: JobDeps, { invitationId, token }: JobPayloads["invitation.notify"]) {
+async function notifyInvitation(deps: JobDeps, payload: JobPayloads["invitation.notify"]) {
+  const { invitationId, sealedToken } = payload;
+  // Jobs enqueued before tokens were sealed carry the token itself.
+  const token = sealedToken ? deps.secrets.decrypt(sealedToken) : ((payload as { token?: string }).token ?? "");
   const [row] = await deps.db
     .select({ inv: invitations, org: organizations, inviter: users })
     .from(invitations)
@@ -50,10 +53,12 @@ async function notifyInvitation(deps: JobDeps, { invitationId, token }: JobPaylo
     });
   }
   if (inv.email) {
+    const text = (link: string) =>
+      `${inviterName} invited you to join the organization "${org.name}" as ${inv.role}.\n\nAccept or decline: ${link}\nThe invitation expires on ${inv.expiresAt.toISOString()}.\n`;
     const msg = {
       to: inv.email,
       subject: `${inviterName} invited you to ${org.name} on Juanie`,
-      text: `${inviterName} invited you to join the organization "${org.name}" as ${inv.role}.\n\nAccept or decline: ${invitationUrl(deps.config.publicUrl, token)}\nThe invitation expires on ${inv.expiresAt.toISOString()}.\n`,
+      text: text(invitationUrl(deps.config.publicUrl, token)),
     };
     let status = "not_configured";
     let error: string | null = null;
@@ -66,9 +71,16 @@ async function notifyInvitation(deps: JobDeps, { invitationId, token }: JobPaylo
         error = err instanceof Error ? err.message.slice(0, 500) : "send failed";
       }
     }
-    await deps.db
-      .insert(emailOutbox)
-      .values({ ...msg, body: msg.text, status, error, sentAt: status === "sent" ? deps.clock.now() : null });
+    // The outbox shows what was (not) sent, but not the link: it would let anyone who reads the table
+    // accept the invitation. Whoever needs it again gets a new invitation.
+    await deps.db.insert(emailOutbox).values({
+      to: msg.to,
+      subject: msg.subject,
+      body: text(invitationUrl(deps.config.publicUrl, "[link not stored]")),
+      status,
+      error,
+      sentAt: status === "sent" ? deps.clock.now() : null,
+    });
     if (status === "failed") throw new Error(`sending invitation e-mail failed: ${error}`);
   }
 }

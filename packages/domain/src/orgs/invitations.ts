@@ -10,6 +10,7 @@ import type { Actor, Deps } from "../shared/deps.ts";
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { randomToken, sha256 } from "../shared/ids.ts";
 import { mutate } from "../shared/mutation.ts";
+import type { SecretBox } from "../shared/secrets.ts";
 
 type InvitationRow = typeof invitations.$inferSelect;
 const invitee = alias(users, "invitee");
@@ -47,7 +48,7 @@ export function invitationUrl(publicUrl: string, token: string): string {
 
 /** Invite by e-mail or username. The link carries a random token; only its hash is stored. */
 export async function createInvitation(
-  deps: Deps,
+  deps: Deps & { secrets: SecretBox },
   actor: Actor,
   input: { organizationId: string; invitee: string; role: OrgRole; expiresInDays: number },
 ): Promise<{ invitation: Invitation; acceptUrl: string }> {
@@ -112,11 +113,12 @@ export async function createInvitation(
       .returning();
     audit.resourceId = row!.id;
     audit.changes = { after: { invitee: inviteeUser?.username ?? email, role: input.role } };
-    // Notification and e-mail go out from a job, committed together with the invitation.
+    // Notification and e-mail go out from a job, committed together with the invitation. The job row
+    // carries the token sealed (it is the link's secret), and is deleted once done.
     await enqueueJob(
       tx,
       "invitation.notify",
-      { invitationId: row!.id, token },
+      { invitationId: row!.id, sealedToken: deps.secrets.encrypt(token) },
       { jobKey: `invitation.notify:${row!.id}` },
     );
     const [invitation] = await loadInvitations(tx, now, eq(invitations.id, row!.id));

@@ -40,6 +40,7 @@ export function toRepository(deps: Pick<GitOpsDeps, "config">, r: RepositoryRow)
 
 /** The remote with its decrypted credentials, for the Git engine only. */
 export function remoteOf(deps: Pick<GitOpsDeps, "secrets">, r: RepositoryRow): GitRemote {
+  if (r.authType === "none") return { url: r.url, credentials: { kind: "none" } };
   const secret = deps.secrets.decrypt(r.credential);
   return {
     url: r.url,
@@ -66,7 +67,7 @@ export function gitFailure(err: unknown, what = "the repository"): InputError {
   return InputError.field(field, rule);
 }
 
-function providerFailure(err: unknown): InputError {
+export function providerFailure(err: unknown): InputError {
   if (!(err instanceof ProviderError)) throw err;
   const byReason: Record<string, [string, string]> = {
     auth_failed: ["credential", "was refused by the provider API (authentication failed)"],
@@ -99,10 +100,19 @@ export interface ConnectRepositoryInput {
   provider: "github" | "gitlab" | "git";
   url: string;
   apiUrl?: string;
-  credential:
-    | { type: "token"; token: string; username?: string }
-    | { type: "ssh_key"; privateKey: string; knownHosts?: string };
+  credential: RepositoryCredential | { type: "none" };
   registerWebhook: boolean;
+}
+
+export type RepositoryCredential =
+  | { type: "token"; token: string; username?: string }
+  | { type: "ssh_key"; privateKey: string; knownHosts?: string };
+
+/** The credential as the Git engine takes it. */
+function gitCredentials(c: ConnectRepositoryInput["credential"]): GitRemote["credentials"] {
+  if (c.type === "token") return { kind: "token", token: c.token, username: c.username };
+  if (c.type === "ssh_key") return { kind: "ssh", privateKey: c.privateKey, knownHosts: c.knownHosts };
+  return { kind: "none" };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +168,7 @@ async function preparedInTx<A extends ProjectAccess & { repo?: RepositoryRow }, 
   return { access: prepared.access, value: prepared.value };
 }
 
-async function authorizeRepository(
+export async function authorizeRepository(
   db: Executor,
   actor: Actor,
   repositoryId: string,
@@ -233,7 +243,16 @@ async function checkConnection(
     allowInsecureHttp: deps.gitops.allowLocalRepositories,
   });
   if (!checked.ok) throw InputError.field("url", checked.message);
-  if ((checked.transport === "ssh") !== (input.credential.type === "ssh_key")) {
+  // A local repository is reached through the file system: there is nobody to authenticate to.
+  if (input.credential.type === "none" && checked.transport !== "file") {
+    throw InputError.field(
+      "credential",
+      checked.transport === "ssh"
+        ? "is required: a deploy key for an SSH URL"
+        : "is required: a token for an HTTPS URL",
+    );
+  }
+  if (input.credential.type !== "none" && (checked.transport === "ssh") !== (input.credential.type === "ssh_key")) {
     throw InputError.field(
       "credential",
       checked.transport === "ssh" ? "must be a deploy key for an SSH URL" : "must be a token for an HTTPS URL",
@@ -255,13 +274,7 @@ async function checkConnection(
   if (input.registerWebhook && !(api && fullName)) {
     throw InputError.field("registerWebhook", "needs a GitHub or GitLab repository connected with a token");
   }
-  const remote: GitRemote = {
-    url: input.url,
-    credentials:
-      input.credential.type === "token"
-        ? { kind: "token", token: input.credential.token, username: input.credential.username }
-        : { kind: "ssh", privateKey: input.credential.privateKey, knownHosts: input.credential.knownHosts },
-  };
+  const remote: GitRemote = { url: input.url, credentials: gitCredentials(input.credential) };
   const access = await deps.git.checkAccess(remote, { write: true }).catch((err: unknown) => {
     throw gitFailure(err);
   });
@@ -323,7 +336,9 @@ export async function connectRepository(
         const { value: c } = await preparedInTx(prepared, audit, () =>
           authorizeProject(tx, actor, "repository.manage", input.projectId, audit),
         );
-        const secret = input.credential.type === "token" ? input.credential.token : input.credential.privateKey;
+        const credential = input.credential;
+        const secret =
+          credential.type === "token" ? credential.token : credential.type === "ssh_key" ? credential.privateKey : "";
         try {
           const [row] = await tx
             .insert(repositories)
@@ -467,24 +482,21 @@ export async function disconnectRepository(deps: GitOpsDeps, actor: Actor, repos
 export async function updateRepositoryCredential(
   deps: GitOpsDeps,
   actor: Actor,
-  input: { repositoryId: string; credential: ConnectRepositoryInput["credential"] },
+  input: { repositoryId: string; credential: RepositoryCredential },
 ): Promise<Repository> {
   const prepared = await beforeTx(
     () => authorizeRepository(deps.db, actor, input.repositoryId),
     async ({ repo }) => {
+      if (repo.authType === "none") {
+        throw InputError.field("credential", "is not used: this local repository is connected without one");
+      }
       if ((repo.authType === "token") !== (input.credential.type === "token")) {
         throw InputError.field(
           "credential",
           `must be a ${repo.authType === "token" ? "token" : "deploy key"} for this URL`,
         );
       }
-      const remote: GitRemote = {
-        url: repo.url,
-        credentials:
-          input.credential.type === "token"
-            ? { kind: "token", token: input.credential.token, username: input.credential.username }
-            : { kind: "ssh", privateKey: input.credential.privateKey, knownHosts: input.credential.knownHosts },
-      };
+      const remote: GitRemote = { url: repo.url, credentials: gitCredentials(input.credential) };
       await deps.git.checkAccess(remote, { write: true }).catch((err: unknown) => {
         throw gitFailure(err);
       });

@@ -286,6 +286,26 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
             },
           };
         }
+        if (m === "PATCH" && rest.length === 2) {
+          const hook = repo.hooks.find((h) => String(h.id) === rest[1]);
+          if (!hook) return error(404, "Not Found");
+          const body = isRecord(req.body) ? req.body : {};
+          if (isRecord(body.config)) hook.config = { ...hook.config, ...body.config };
+          if (Array.isArray(body.events)) hook.events = body.events.map(String);
+          if (typeof body.active === "boolean") hook.active = body.active;
+          const { secret, ...shown } = hook.config;
+          return {
+            status: 200,
+            body: {
+              type: "Repository",
+              id: hook.id,
+              name: hook.name,
+              active: hook.active,
+              events: hook.events,
+              config: { ...shown, ...(secret !== undefined ? { secret: "********" } : {}) },
+            },
+          };
+        }
         if (m === "DELETE" && rest.length === 2) {
           const index = repo.hooks.findIndex((h) => String(h.id) === rest[1]);
           if (index < 0) return error(404, "Not Found");

@@ -336,6 +336,15 @@ export async function startFakeGitLab(options: FakeGitLabOptions): Promise<FakeG
           // GitLab never returns the token.
           return { status: 201, body: hookJson(project, hook) };
         }
+        if (m === "PUT" && rest.length === 2) {
+          const hook = project.hooks.find((h) => String(h.id) === rest[1]);
+          if (!hook) return message(404, "404 Not found");
+          const body = isRecord(req.body) ? req.body : {};
+          if (typeof body.url !== "string" || !body.url) return { status: 400, body: { error: "url is missing" } };
+          hook.url = body.url;
+          if (typeof body.token === "string") hook.token = body.token;
+          return { status: 200, body: hookJson(project, hook) };
+        }
         if (m === "DELETE" && rest.length === 2) {
           const index = project.hooks.findIndex((h) => String(h.id) === rest[1]);
           if (index < 0) return message(404, "404 Not found");

@@ -6,6 +6,8 @@ import {
   getRepositoryDetails,
   initializeRepositoryLayout,
   listRepositories,
+  regenerateWebhookSecret,
+  revealWebhookSecret,
   updateRepositoryCredential,
 } from "@juanie/domain";
 import { z } from "zod";
@@ -37,9 +39,19 @@ export const repositoriesRouter = router({
     .mutation(({ ctx, input }) => initializeRepositoryLayout(ctx.deps, ctx.actor, input)),
   updateCredential: authedProcedure
     .meta({ action: "repository.update_credential" })
-    .input(c.repositoryRef.extend({ credential: c.connectRepositoryInput.shape.credential }))
+    .input(c.repositoryRef.extend({ credential: c.repositoryCredentialInput }))
     .output(c.repository)
     .mutation(({ ctx, input }) => updateRepositoryCredential(ctx.deps, ctx.actor, input)),
+  revealWebhookSecret: authedProcedure
+    .meta({ action: "repository.reveal_webhook_secret" })
+    .input(c.repositoryRef)
+    .output(c.webhookSecret)
+    .mutation(({ ctx, input }) => revealWebhookSecret(ctx.deps, ctx.actor, input.repositoryId)),
+  regenerateWebhookSecret: authedProcedure
+    .meta({ action: "repository.regenerate_webhook_secret" })
+    .input(c.repositoryRef)
+    .output(c.webhookSecret)
+    .mutation(({ ctx, input }) => regenerateWebhookSecret(ctx.deps, ctx.actor, input.repositoryId)),
   disconnect: authedProcedure
     .meta({ action: "repository.disconnect" })
     .input(c.repositoryRef)
