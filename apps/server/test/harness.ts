@@ -38,6 +38,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PORT: String(port),
     LOG_LEVEL: "info",
     JUANIE_DATA_DIR: dataDir,
+    // CI picks the kustomize the tests verify deploys with (the machine's kubectl, or the bundled one).
+    ...(process.env.JUANIE_KUSTOMIZE ? { JUANIE_KUSTOMIZE: process.env.JUANIE_KUSTOMIZE } : {}),
     ...env,
   });
   const platform = await startPlatform(config, createLogger(config.logLevel, sink));
