@@ -53,7 +53,7 @@ function isYamlFile(path: string): boolean {
   return /\.ya?ml$/i.test(path);
 }
 
-function isRemote(entry: string): boolean {
+export function isRemote(entry: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || entry.startsWith("git@") || /^(github|gitlab)\.com\//.test(entry);
 }
 

@@ -386,6 +386,21 @@ describe("render-verified values and results", () => {
     expect(plan.fields).toEqual([{ field: "replicas", before: 3, after: 5 }]);
   });
 
+  it("does not build a tree that names a remote resource (the platform's host would fetch it), and says so", async () => {
+    const files = {
+      ...overlayRepo(),
+      "k8s/overlays/development/kustomization.yaml":
+        "resources:\n  - ../../base\n  - https://raw.githubusercontent.com/acme/x/main/cm.yaml\n",
+    };
+    const plan = await planVerifiedDeploy(files, "k8s/overlays/development", { replicas: 2 }, tool);
+    expect(plan.render).toEqual({
+      verified: false,
+      reason:
+        "not built on the platform's host: k8s/overlays/development/kustomization.yaml names the remote resource https://raw.githubusercontent.com/acme/x/main/cm.yaml",
+    });
+    expect(Object.keys(plan.changes)).toEqual(["k8s/overlays/development/kustomization.yaml"]);
+  });
+
   it("names the failing kustomize build instead of guessing", async () => {
     const files = { ...overlayRepo(), "k8s/overlays/development/kustomization.yaml": "resources: [../../nowhere]\n" };
     const err = await refused(() => renderedDeployValues(files, "k8s/overlays/development", {}, tool));

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { stringify } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import type { DeploySpec, WorkloadKind } from "./deploy-spec.ts";
 import { parseDeploySpec } from "./deploy-spec.ts";
 import { ManifestError } from "./errors.ts";
+import { isRemote } from "./kustomize.ts";
 import { type KustomizeTool, kustomizeBuild, type RenderedObject } from "./kustomize-build.ts";
 import {
   type CurrentDeployValues,
@@ -47,6 +48,27 @@ export type RenderCheck =
 
 export type VerifiedPlan = DeployPlan & { render: RenderCheck };
 export type VerifiedValues = CurrentDeployValues & { render: RenderCheck };
+
+/**
+ * A kustomization that names a remote resource (`https://…`, `github.com/…`, `git@…`) would make the
+ * platform's host fetch whatever a repository writer chose: such trees are not built here, and what the
+ * dialog shows says so.
+ */
+function remoteReference(files: Record<string, string>): string | null {
+  for (const [path, text] of Object.entries(files)) {
+    if (!/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(path)) continue;
+    const doc = parseAllDocuments(text);
+    const value: Json = Array.isArray(doc) && doc[0] && doc[0].errors.length === 0 ? doc[0].toJS() : null;
+    if (!isObject(value)) continue;
+    for (const key of ["resources", "bases", "components"]) {
+      const list = value[key];
+      for (const entry of Array.isArray(list) ? list : []) {
+        if (typeof entry === "string" && isRemote(entry)) return `${path} names the remote resource ${entry}`;
+      }
+    }
+  }
+  return null;
+}
 
 const NO_TOOL =
   "no kustomize found (install kustomize or kubectl, set JUANIE_KUSTOMIZE, or run `node scripts/fetch-kubectl.mjs`)";
@@ -157,7 +179,11 @@ export async function renderedDeployValues(
 ): Promise<VerifiedValues> {
   const repo = filesFromRecord(files);
   const target = selectTarget(repo, envPath, defaultChoice(repo, envPath, choice));
-  if (!tool) return { ...describeValues(target, target.rendered), render: { verified: false, reason: NO_TOOL } };
+  const remote = remoteReference(files);
+  if (!tool || remote) {
+    const reason = remote ? `not built on the platform's host: ${remote}` : NO_TOOL;
+    return { ...describeValues(target, target.rendered), render: { verified: false, reason } };
+  }
   const started = performance.now();
   const objects = await cachedBuild(tool, files, envPath);
   const rendered = renderedTarget(objects, target, envPath);
@@ -272,8 +298,10 @@ export async function planVerifiedDeploy(
   tool: KustomizeTool | null,
 ): Promise<VerifiedPlan> {
   const spec = parseDeploySpec(specInput);
-  if (!tool) {
-    return { ...planDeploy(filesFromRecord(files), envPath, spec), render: { verified: false, reason: NO_TOOL } };
+  const remote = remoteReference(files);
+  if (!tool || remote) {
+    const reason = remote ? `not built on the platform's host: ${remote}` : NO_TOOL;
+    return { ...planDeploy(filesFromRecord(files), envPath, spec), render: { verified: false, reason } };
   }
   const started = performance.now();
   const target = selectTarget(filesFromRecord(files), envPath, spec);
