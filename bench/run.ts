@@ -15,7 +15,15 @@ import pg from "pg";
 import { DEPLOY_TARGET, deployBench, deployRows } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { rareAction, seed } from "./seed.ts";
-import { descendants, freePort, rssMb, type ServerOptions, startServer, stopAll } from "./server.ts";
+import {
+  descendants,
+  embeddedDatabaseUrl,
+  freePort,
+  rssMb,
+  type ServerOptions,
+  startServer,
+  stopAll,
+} from "./server.ts";
 import { printTable, type Row, round } from "./table.ts";
 
 const COLD_RUNS = 5;
@@ -118,7 +126,8 @@ async function main() {
     // The deployment benchmark's Git server is a loopback http:// URL.
     env: { JUANIE_ALLOW_LOCAL_REPOSITORIES: "true" },
   };
-  const dbUrl = databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${opts.pgPort}/juanie`;
+  // The embedded server's generated password exists once the first start has initialised the data dir.
+  const dbUrl = () => databaseUrl ?? embeddedDatabaseUrl(opts.dataDir, opts.pgPort);
   const pgLabel = databaseUrl ? "external PostgreSQL" : "embedded PostgreSQL";
   console.log(`Juanie bench: ${pgLabel}, LOG_LEVEL=${opts.logLevel}, data in ${tmp}`);
 
@@ -146,7 +155,7 @@ async function main() {
     return;
   }
   const seedStart = performance.now();
-  const db = new pg.Client({ connectionString: dbUrl });
+  const db = new pg.Client({ connectionString: dbUrl() });
   await db.connect();
   try {
     await seed(db, org.id, setup.data.id, PROJECTS, AUDIT_ROWS);

@@ -4,6 +4,7 @@ import {
   expireApprovals,
   type GitOpsDeps,
   purgeExpiredSessions,
+  requeueOrphanedCommits,
   SecretBox,
   scheduleDueSyncs,
   systemClock,
@@ -46,6 +47,7 @@ export async function startPlatform(
         dataDir: path.join(config.dataDir, "postgres"),
         port: config.embeddedPgPort,
         onLog: (line) => logger.debug({ component: "postgres" }, line.trim()),
+        onNotice: (message) => logger.warn({ component: "postgres" }, message),
       });
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
@@ -93,10 +95,11 @@ export async function startPlatform(
     const sweep = setInterval(() => void purgeExpiredSessions(deps).catch(() => {}), 3600_000);
     sweep.unref();
     cleanups.push(async () => clearInterval(sweep));
-    // Fallback push detection (environments without webhooks) and approval expiry.
+    // Fallback push detection (environments without webhooks), approval expiry, and commit jobs lost to crashes.
     const tick = async () => {
       await scheduleDueSyncs(deps);
       await expireApprovals(deps);
+      await requeueOrphanedCommits(deps);
     };
     const scheduler = setInterval(
       () => void tick().catch((err: unknown) => logger.warn({ err }, "scheduler tick failed")),

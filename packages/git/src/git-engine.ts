@@ -208,6 +208,11 @@ export class GitEngine {
       trailers?: Record<string, string>;
       maxAttempts?: number;
       edit: (files: FileAccess, attempt: number) => Promise<FileChanges>;
+      /**
+       * Called with each commit just before it is pushed; a failure stops the push. Lets the caller record
+       * what may land, so that after a crash the branch can be checked for it.
+       */
+      beforePush?: (sha: string) => Promise<void>;
     },
   ): Promise<{
     sha: string | null;
@@ -244,6 +249,7 @@ export class GitEngine {
           continue;
         }
         const sha = await repo.commitTree(change.tree, tip.head, message);
+        await opts.beforePush?.(sha);
         try {
           await repo.push(sha, opts.branch, tip.exists ? tip.head : null);
           return { sha, parent: tip.head, attempts: attempt, ...(await repo.contentsOf(tip.head, change)) };
@@ -312,6 +318,25 @@ export class GitEngine {
     });
     if (!check.ok) return null;
     return readRef(path.join(this.repoDir(remote.url), "repo.git"), trackingRef(branch));
+  }
+
+  /**
+   * Whether `sha` is on `branch` of the remote (fetched first): the commit or one of its descendants is the
+   * branch head. False when the remote has no such branch or never got the commit.
+   */
+  async branchContains(remote: GitRemote, branch: string, sha: string): Promise<boolean> {
+    assertBranchName(branch);
+    if (!OBJECT_ID.test(sha)) throw new RangeError(`'${sha}' is not a full commit id.`);
+    return this.withRepo(remote, async (repo) => {
+      let head: string;
+      try {
+        head = await repo.fetchBranch(branch);
+      } catch (error) {
+        if (error instanceof GitError && error.reason === "branch_not_found") return false;
+        throw error;
+      }
+      return repo.isAncestor(sha, head);
+    });
   }
 
   private repoDir(url: string): string {
@@ -544,6 +569,13 @@ class CachedRepo {
     if (!fetched)
       throw new GitError("unknown", `commit ${rev} is not in the history of the remote (force-pushed away?)`);
     return fetched;
+  }
+
+  /** Whether `sha` is `head` or one of its ancestors; false when the commit is not in this clone at all. */
+  async isAncestor(sha: string, head: string): Promise<boolean> {
+    if ((await this.store.read(sha))?.type !== "commit") return false;
+    const out = await this.git(["merge-base", "--is-ancestor", sha, head], { okCodes: [0, 1] });
+    return out.code === 0;
   }
 
   private async tryRevParse(rev: string): Promise<string | null> {

@@ -40,6 +40,7 @@ import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
+import { cancelCommittingDeployment, isStuck, recordPushSha } from "./recovery.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -51,7 +52,7 @@ export const deploymentTrailer = "Juanie-Deployment";
 // Status changes: always through the state machine, always with an event row.
 // ---------------------------------------------------------------------------
 
-async function applyEvent(
+export async function applyEvent(
   tx: Executor,
   d: DeploymentRow,
   event: DeploymentEvent,
@@ -121,7 +122,7 @@ async function manifestView(files: FileAccess, envPath: string, rev?: string): P
   return filesFromRecord(record);
 }
 
-interface GitopsTarget {
+export interface GitopsTarget {
   env: EnvironmentRow;
   repo: RepositoryRow;
   branch: string;
@@ -129,7 +130,11 @@ interface GitopsTarget {
 }
 
 /** `loaded`: the environment's repository when the caller read it already. */
-async function gitopsTarget(db: Executor, env: EnvironmentRow, loaded?: RepositoryRow | null): Promise<GitopsTarget> {
+export async function gitopsTarget(
+  db: Executor,
+  env: EnvironmentRow,
+  loaded?: RepositoryRow | null,
+): Promise<GitopsTarget> {
   if (!env.gitopsEnabled || !env.repositoryId || !env.branch || !env.path) {
     throw InputError.field("environmentId", "has GitOps turned off: enable it and choose repository, branch and path");
   }
@@ -485,7 +490,7 @@ export async function requestDeployment(
 // Approvals
 // ---------------------------------------------------------------------------
 
-async function loadForUpdate(tx: Executor, deploymentId: string): Promise<DeploymentRow> {
+export async function loadForUpdate(tx: Executor, deploymentId: string): Promise<DeploymentRow> {
   const [d] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
   if (!d) throw new NotFoundError("Deployment");
   return d;
@@ -576,6 +581,12 @@ export async function cancelDeployment(
   actor: Actor,
   deploymentId: string,
 ): Promise<DeploymentDetail> {
+  const [current] = await deps.db
+    .select({ status: deployments.status })
+    .from(deployments)
+    .where(eq(deployments.id, deploymentId));
+  // Stuck while committing: its own rules (administrators only, checked against the branch).
+  if (current?.status === "committing") return cancelCommittingDeployment(deps, actor, deploymentId);
   await mutate(deps, { actor }, { action: "deployment.cancel", resourceType: "deployment" }, async (tx, audit) => {
     const d = await loadForUpdate(tx, deploymentId);
     audit.resourceId = d.id;
@@ -721,6 +732,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       message: started.commitMessage ?? "chore(deploy): update",
       trailers: { "Requested-by": request.requestedBy ?? "unknown", [deploymentTrailer]: started.id },
       edit: (files) => edit(files),
+      // Recorded before the push: after a crash, the branch is checked for it (recovery.ts).
+      beforePush: (sha) => recordPushSha(deps, started.id, sha),
     });
     if (!result.sha) throw InputError.field("spec", "changes nothing on the current branch head");
     await mutate(
@@ -753,7 +766,7 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
 }
 
 /** After a rollback lands, the deployments it undid are marked rolled back. */
-async function markRolledBack(tx: Executor, rollback: DeploymentRow, now: Date) {
+export async function markRolledBack(tx: Executor, rollback: DeploymentRow, now: Date) {
   const [target] = await tx.select().from(deployments).where(eq(deployments.id, rollback.rollbackOfId!));
   if (!target) return;
   // Compared in SQL: a JavaScript Date drops the microseconds, and the target would count as after itself.
@@ -1078,8 +1091,10 @@ export async function getDeployment(
     })),
     canApprove: canDeploy && d.status === "awaiting_approval" && d.requestedById !== actor.user.id && !decided,
     canCancel:
-      ["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
-      (d.requestedById === actor.user.id || permission === "admin"),
+      (["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
+        (d.requestedById === actor.user.id || permission === "admin")) ||
+      (d.status === "committing" && permission === "admin" && isStuck(d, deps.clock.now())),
+    canRetry: permission === "admin" && isStuck(d, deps.clock.now()),
     canRollBack:
       canDeploy &&
       !!d.commitSha &&
