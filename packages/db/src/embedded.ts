@@ -52,13 +52,24 @@ function isPostgres(pid: number): boolean {
   }
 }
 
+/** Exited: no such process, or a zombie its new parent has not reaped yet (it was orphaned by the crash). */
+function exited(pid: number): boolean {
+  if (!processExists(pid)) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return !processExists(pid);
+  }
+}
+
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (!processExists(pid)) return true;
-    await sleep(50);
+    if (exited(pid)) return true;
+    await sleep(20);
   }
-  return !processExists(pid);
+  return exited(pid);
 }
 
 /**
@@ -75,7 +86,7 @@ export async function stopLeftoverPostgres(dataDir: string, notice: (msg: string
     return;
   }
   const pid = Number(content.split("\n")[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !processExists(pid) || !isPostgres(pid)) {
+  if (!Number.isInteger(pid) || pid <= 0 || exited(pid) || !isPostgres(pid)) {
     notice(`removing a stale postmaster.pid (process ${pid || "?"} is not running PostgreSQL)`);
     await unlink(pidFile).catch(() => {});
     return;
