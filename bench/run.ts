@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AuditEntry, Me, Organization } from "@juanie/contracts";
 import pg from "pg";
+import { CRASH_TARGET, crashBench, crashRows, crashSummary } from "./crash.ts";
 import { DEPLOY_TARGET, deployBench, deployRows } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { rareAction, seed } from "./seed.ts";
@@ -35,9 +36,14 @@ const REQUESTS = 300;
 /** Per scenario; a scenario that runs out of time reports the requests it made. */
 const SCENARIO_BUDGET_MS = 60_000;
 const TARGET = { coldStartMs: 3_000, idleRssMb: 150, p95Ms: 20 };
-/** `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency). */
+/**
+ * `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency);
+ * `--only=crash`: just the crash-recovery benchmark (its own server, data dir and embedded PostgreSQL).
+ */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-if (ONLY !== undefined && ONLY !== "deploy") throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy)`);
+if (ONLY !== undefined && ONLY !== "deploy" && ONLY !== "crash") {
+  throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy, crash)`);
+}
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = path.join(root, "apps/server/dist/bin/main.js");
@@ -94,6 +100,12 @@ async function measure(url: string, cookie: string, agent: http.Agent, pageSize:
 
 async function main() {
   ensureBundle();
+  if (ONLY === "crash") {
+    const crash = await crashBench(bundle);
+    printTable(crashRows(crash));
+    console.log(JSON.stringify({ bench: "juanie-crash", crash: crashSummary(crash), targets: CRASH_TARGET }));
+    return;
+  }
   const tmp = await mkdtemp(path.join(os.tmpdir(), "juanie-bench-"));
   // As root, the embedded PostgreSQL runs as its own user, which must be able to enter the directory.
   await chmod(tmp, 0o755);
@@ -229,6 +241,9 @@ async function main() {
   const deploy = await deployBench(base, cookie, org.id, (fn) => cleanups.push(fn));
   await server.stop();
 
+  // ----- crash recovery: its own server and data dir, killed and restarted -----
+  const crash = await crashBench(bundle);
+
   // ----- report -----
   const coldMedian = percentile(coldMs, 50);
   const coldMax = coldMs[coldMs.length - 1]!;
@@ -267,6 +282,7 @@ async function main() {
       ratio: l.p95 / TARGET.p95Ms,
     })),
     ...deployRows(deploy),
+    ...crashRows(crash),
   ];
   printTable(rows);
   console.log(
@@ -280,7 +296,8 @@ async function main() {
       seed: { projects: PROJECTS, auditRows: AUDIT_ROWS },
       latencyMs: latency,
       deploy,
-      targets: { ...TARGET, deploy: DEPLOY_TARGET },
+      crash: crashSummary(crash),
+      targets: { ...TARGET, deploy: DEPLOY_TARGET, crash: CRASH_TARGET },
     }),
   );
 }
