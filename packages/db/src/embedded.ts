@@ -202,6 +202,8 @@ export async function startEmbeddedPostgres(opts: {
       onError: onLog,
     });
   const pgServer = server(rotate ? LEGACY_PASSWORD : password);
+  // The package's stop() waits for an exit that already happened when PostgreSQL died by itself: bounded.
+  const stopQuietly = () => Promise.race([pgServer.stop().catch(() => {}), sleep(10_000)]);
   if (!initialised) {
     // initdb reads the password from a file the package writes into the temporary directory: a private
     // one here (only PostgreSQL's user may enter it), since its path shows in the process list.
@@ -231,7 +233,8 @@ export async function startEmbeddedPostgres(opts: {
       }),
     ]);
   } catch (err) {
-    await pgServer.stop().catch(() => {});
+    // The package rejects with nothing when PostgreSQL exited by itself: then there is nothing to stop.
+    if (err !== undefined) await stopQuietly();
     throw failure(`did not start (port ${port})`, err);
   }
   try {
@@ -261,7 +264,7 @@ export async function startEmbeddedPostgres(opts: {
       await admin.end();
     }
   } catch (err) {
-    await pgServer.stop().catch(() => {});
+    await stopQuietly();
     throw failure("started but refused the platform's login or database", err);
   }
   return {
