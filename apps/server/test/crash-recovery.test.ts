@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { deployments, organizationMembers, projectMembers } from "@juanie/db";
-import { hostKey, releaseDeadWorkers } from "@juanie/domain";
+import { hostKey, releaseDeadWorkers, requeueOrphanedCommits } from "@juanie/domain";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitServer, startGitServer } from "../../../test/git-server.ts";
@@ -197,6 +197,20 @@ describe("a deployment stuck after a crash", () => {
     const done = await settled(ada, d.id);
     expect(done.status).toBe("committed");
     expect((await git.git("shop", ["rev-parse", BRANCH])).trim()).toBe(done.commitSha);
+  });
+
+  it("whose commit job is gone (removed, or out of attempts) gets one again from the scheduler", async () => {
+    await lockQueue("worker-ghost-2");
+    const d = await ada.api.deployments.request.mutate({ environmentId: envId, spec: { replicas: 8 } });
+    await back.handle.db.execute(
+      sql`delete from graphile_worker._private_jobs where key = ${`deployment.commit:${d.id}`}`,
+    );
+    await back.handle.db.execute(sql`select graphile_worker.force_unlock_workers('{worker-ghost-2}')`);
+    expect(await requeueOrphanedCommits(back.deps)).toBe(0); // not stuck yet: it was queued a moment ago
+    await age(d.id);
+    expect(await requeueOrphanedCommits(back.deps)).toBe(1);
+    expect((await settled(ada, d.id)).status).toBe("committed");
+    expect(await requeueOrphanedCommits(back.deps)).toBe(0);
   });
 
   it("left in committing: retry finds its commit on the branch by the recorded SHA and records it once", async () => {

@@ -133,7 +133,7 @@ export async function runCommitJob(deps: GitOpsDeps, deploymentId: string): Prom
  * Safety net (scheduler): deployments in queued or committing that have no commit job that can still
  * run (removed, or out of attempts after repeated crashes) get one again. Returns how many.
  */
-export async function requeueOrphanedCommits(deps: GitOpsDeps): Promise<number> {
+export async function requeueOrphanedCommits(deps: Pick<GitOpsDeps, "db">): Promise<number> {
   const stuck = await deps.db.execute<{ id: string; repository_id: string }>(sql`
     select d.id, d.repository_id from deployments d
     where d.status in ('queued', 'committing') and d.method in ('gitops-ui', 'rollback')
