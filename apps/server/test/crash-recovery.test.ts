@@ -184,7 +184,7 @@ describe("a deployment stuck after a crash", () => {
     const before = await lastAuditId(back);
     const denied = await failure(bob.api.deployments.retry.mutate({ deploymentId: d.id }));
     expect(denied.message).toBe(
-      "Forbidden: only an environment administrator can cancel or retry a deployment the platform is committing",
+      "Forbidden: cancelling or retrying a deployment the platform is committing requires environment admin permission (you have environment deploy permission)",
     );
     const retried = await ada.api.deployments.retry.mutate({ deploymentId: d.id });
     expect(retried.events.at(-1)).toMatchObject({ from: "queued", to: "queued", message: "retried by ada" });

@@ -158,7 +158,7 @@ async function authorizeAdmin(tx: Executor, actor: Actor, d: DeploymentRow, audi
   const access = await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
   if (access.permission !== "admin") {
     throw new ForbiddenError(
-      "Forbidden: only an environment administrator can cancel or retry a deployment the platform is committing",
+      `Forbidden: cancelling or retrying a deployment the platform is committing requires environment admin permission (you have environment ${access.permission ?? "no"} permission)`,
       "environment admin permission",
     );
   }
