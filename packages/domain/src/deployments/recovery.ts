@@ -11,6 +11,7 @@ import { deploymentEvents, deployments, type Executor, environments, repositorie
 import { and, eq, sql } from "drizzle-orm";
 import { authorizeEnvironment } from "../environments/access.ts";
 import { jobRunning, LIVENESS } from "../jobs/liveness.ts";
+import { notify } from "../notifications/service.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, ForbiddenError, InputError } from "../shared/errors.ts";
@@ -119,6 +120,19 @@ export async function reconcileCommitting(
       "The server stopped twice while committing this deployment and its commit is not on the branch: nothing was pushed. Deploy again.";
     await applyEvent(tx, row, "commit_failed", { now, message: reason, set: { error: reason } });
     audit.changes = { after: { status: "failed", error: reason } };
+    if (row.requestedById) {
+      const [env] = await tx
+        .select({ name: environments.name })
+        .from(environments)
+        .where(eq(environments.id, row.environmentId));
+      await notify(
+        tx,
+        row.requestedById,
+        "deployment.failed",
+        { deploymentId: row.id, environmentName: env?.name ?? "" },
+        `/deployments/${row.id}`,
+      );
+    }
     return "settled" as const;
   });
 }
