@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { type GitServer, startGitServer } from "./git-server.ts";
+import { type GitServer, type PushDecision, startGitServer } from "./git-server.ts";
 
 /** Where the server is killed. `twice`: killed during two pushes of the same deployment (→ failed). */
 export const KILL_POINTS = ["after-request", "during-commit", "during-push", "after-push", "twice"] as const;
@@ -378,7 +378,7 @@ export async function runCrashScenario(opts: {
       let pushesSeen = 0;
       // One decision per pushed commit: a push repeated by the killed server's orphaned git (curl retries a
       // dropped request once) gets the same answer.
-      const decided = new Map<string, "pass" | "drop">();
+      const decided = new Map<string, PushDecision>();
       const removeIntercept = git.interceptPushes(async (_repo, update) => {
         const again = update && decided.get(update.newSha);
         if (again) return again;

@@ -23,11 +23,14 @@ export interface GitServer {
   onPushed(listener: (repoPath: string) => void): () => void;
   /**
    * Holds every push as it arrives (before Git sees it) until `decide` answers: "pass" lets Git receive
-   * it, "drop" breaks the connection (the push never lands). For crash tests. Returns the remover.
+   * it, "drop" breaks the connection (the push never lands), "land-and-drop" lets it land and then breaks
+   * the connection instead of answering (the pusher cannot know). For crash tests. Returns the remover.
    */
-  interceptPushes(decide: (repoPath: string, update: PushedRef | null) => Promise<"pass" | "drop">): () => void;
+  interceptPushes(decide: (repoPath: string, update: PushedRef | null) => Promise<PushDecision>): () => void;
   close(): Promise<void>;
 }
+
+export type PushDecision = "pass" | "drop" | "land-and-drop";
 
 /** The first ref update of a push (null when its body could not be read, e.g. compressed). */
 export interface PushedRef {
@@ -66,7 +69,7 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
   const root = await mkdtemp(path.join(os.tmpdir(), "juanie-git-"));
   const requests: GitServer["requests"] = [];
   const pushListeners = new Set<(repoPath: string) => void>();
-  let intercept: ((repoPath: string, update: PushedRef | null) => Promise<"pass" | "drop">) | null = null;
+  let intercept: ((repoPath: string, update: PushedRef | null) => Promise<PushDecision>) | null = null;
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const auth = req.headers.authorization ?? "";
@@ -92,6 +95,7 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       return;
     }
     let held: { head: Buffer; ended: boolean } | null = null;
+    let answer = true;
     if (intercept && req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
       held = await readStart(req, 200);
       // pkt-line: 4 hex digits of length, then "<old> <new> <ref>\0<capabilities>".
@@ -104,6 +108,7 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
         req.socket.destroy();
         return;
       }
+      answer = decision === "pass";
     }
     const cgi = spawn("/usr/lib/git-core/git-http-backend", [], {
       env: {
@@ -128,6 +133,7 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
     let head = Buffer.alloc(0);
     let headersDone = false;
     cgi.stdout.on("data", (chunk: Buffer) => {
+      if (!answer) return;
       if (headersDone) {
         res.write(chunk);
         return;
@@ -148,6 +154,10 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       res.write(head.subarray(sep + 4));
     });
     cgi.stdout.on("end", () => {
+      if (!answer) {
+        req.socket.destroy();
+        return;
+      }
       res.end();
       if (req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
         const repoPath = url.pathname.slice(0, -"/git-receive-pack".length);

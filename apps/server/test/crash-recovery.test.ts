@@ -172,6 +172,26 @@ describe("jobs held by a dead worker", () => {
   });
 });
 
+describe("a push whose answer is lost", () => {
+  it("landed all the same: the deployment is committed with that commit, and it is made only once", async () => {
+    let pushes = 0;
+    const stop = git.interceptPushes(async () => (pushes++ === 0 ? "land-and-drop" : "pass"));
+    try {
+      const d = await ada.api.deployments.request.mutate({ environmentId: envId, spec: { replicas: 9 } });
+      const done = await settled(ada, d.id);
+      expect(pushes).toBeGreaterThanOrEqual(1);
+      expect(done.error).toBeNull();
+      expect(done.status).toBe("committed");
+      const head = (await git.git("shop", ["rev-parse", BRANCH])).trim();
+      expect(done.commitSha).toBe(head);
+      const ids = await git.git("shop", ["log", BRANCH, "--format=%(trailers:key=Juanie-Deployment,valueonly)"]);
+      expect(ids.split("\n").filter((l) => l.trim() === d.id)).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+});
+
 describe("a deployment stuck after a crash", () => {
   it("can be retried by an environment administrator only, with an audit entry, and then commits", async () => {
     await lockQueue("worker-ghost");

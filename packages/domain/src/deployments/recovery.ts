@@ -79,14 +79,17 @@ async function requeueCount(db: Executor, deploymentId: string): Promise<number>
 export async function reconcileCommitting(
   deps: GitOpsDeps,
   deploymentId: string,
+  opts: { landedOnly?: boolean } = {},
 ): Promise<"none" | "settled" | "queued"> {
   const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
   if (d?.status !== "committing") return "none";
+  if (opts.landedOnly && !d.pushSha) return "none";
   // Git errors (remote unreachable) fail the job: it is retried, the question cannot be answered without the remote.
   const landed = await landedCommit(deps, d).catch((err: unknown) => {
     if (err instanceof InputError) return null; // GitOps turned off or repository gone: nothing can have landed there
     throw err;
   });
+  if (opts.landedOnly && !landed) return "none";
   const requeued = landed ? 0 : await requeueCount(deps.db, deploymentId);
   return mutate(deps, system, { action: "deployment.commit", resourceType: "deployment" }, async (tx, audit) => {
     audit.resourceId = d.id;
@@ -135,6 +138,15 @@ export async function reconcileCommitting(
     }
     return "settled" as const;
   });
+}
+
+/**
+ * A commit run that failed after a push: the push may have landed all the same (its answer was lost, or
+ * repeated and refused). True when its commit is on the branch and the deployment is now committed.
+ */
+export async function settledIfLanded(deps: GitOpsDeps, deploymentId: string): Promise<boolean> {
+  const outcome = await reconcileCommitting(deps, deploymentId, { landedOnly: true }).catch(() => "none" as const);
+  return outcome === "settled";
 }
 
 /** The `deployment.commit` job: an interrupted earlier run is reconciled first, then the commit is made. */

@@ -40,7 +40,7 @@ import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
-import { cancelCommittingDeployment, isStuck, recordPushSha } from "./recovery.ts";
+import { cancelCommittingDeployment, isStuck, recordPushSha, settledIfLanded } from "./recovery.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -756,6 +756,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       },
     );
   } catch (err) {
+    // A push that seemed to fail but landed (answer lost, repeated and refused) is recorded as committed.
+    if (await settledIfLanded(deps, started.id)) return;
     if (err instanceof DeploymentConflict) return fail(err.message, err.conflicts);
     if (err instanceof DomainError) return fail(err.message);
     if (err instanceof GitError) return fail(gitFailure(err).message);
