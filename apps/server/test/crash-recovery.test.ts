@@ -242,7 +242,7 @@ describe("a deployment stuck after a crash", () => {
     await settled(ada, stuck.id);
     await back.handle.db
       .update(deployments)
-      .set({ status: "committing", pushSha: sha, commitSha: null, finishedAt: null })
+      .set({ status: "committing", pushShas: [sha], commitSha: null, finishedAt: null })
       .where(eq(deployments.id, stuck.id));
     await age(stuck.id);
 
@@ -265,7 +265,7 @@ describe("a deployment stuck after a crash", () => {
     await settled(ada, d.id);
     await back.handle.db
       .update(deployments)
-      .set({ status: "committing", pushSha: "0".repeat(40), commitSha: null, finishedAt: null })
+      .set({ status: "committing", pushShas: ["0".repeat(40)], commitSha: null, finishedAt: null })
       .where(eq(deployments.id, d.id));
     await age(d.id);
     expect((await get(bob, d.id)).canCancel).toBe(false);

@@ -373,7 +373,7 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
       status: "committing",
       branch: "main",
       path: "k8s/overlays/production",
-      pushSha: "0".repeat(40),
+      pushShas: ["0".repeat(40)],
       updatedAt: new Date(Date.now() - 60_000),
     })
     .returning();

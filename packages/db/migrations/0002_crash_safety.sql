@@ -7,4 +7,4 @@ CREATE TABLE "worker_instances" (
 	"heartbeat_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "deployments" ADD COLUMN "push_sha" text;
+ALTER TABLE "deployments" ADD COLUMN "push_shas" text[] DEFAULT '{}'::text[] NOT NULL;

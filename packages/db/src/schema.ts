@@ -400,10 +400,10 @@ export const deployments = pgTable(
     baseSha: text("base_sha"),
     commitSha: text("commit_sha"),
     /**
-     * The commit the platform is about to push, recorded before each push: after a crash, the branch is
-     * checked for it to tell "pushed" from "not pushed".
+     * Every commit the platform was about to push for this deployment, recorded before each push: after a
+     * crash (or a push whose answer was lost) the branch is checked for them to tell "pushed" from "not".
      */
-    pushSha: text("push_sha"),
+    pushShas: text("push_shas").array().notNull().default(sql`'{}'::text[]`),
     commitMessage: text("commit_message"),
     commitAuthorName: text("commit_author_name"),
     commitAuthorEmail: text("commit_author_email"),

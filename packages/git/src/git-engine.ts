@@ -321,21 +321,23 @@ export class GitEngine {
   }
 
   /**
-   * Whether `sha` is on `branch` of the remote (fetched first): the commit or one of its descendants is the
-   * branch head. False when the remote has no such branch or never got the commit.
+   * The first of `shas` that is on `branch` of the remote (fetched first): the commit or one of its
+   * descendants is the branch head. Null when none is (or the remote has no such branch).
    */
-  async branchContains(remote: GitRemote, branch: string, sha: string): Promise<boolean> {
+  async findOnBranch(remote: GitRemote, branch: string, shas: string[]): Promise<string | null> {
     assertBranchName(branch);
-    if (!OBJECT_ID.test(sha)) throw new RangeError(`'${sha}' is not a full commit id.`);
+    for (const sha of shas) if (!OBJECT_ID.test(sha)) throw new RangeError(`'${sha}' is not a full commit id.`);
+    if (!shas.length) return null;
     return this.withRepo(remote, async (repo) => {
       let head: string;
       try {
         head = await repo.fetchBranch(branch);
       } catch (error) {
-        if (error instanceof GitError && error.reason === "branch_not_found") return false;
+        if (error instanceof GitError && error.reason === "branch_not_found") return null;
         throw error;
       }
-      return repo.isAncestor(sha, head);
+      for (const sha of shas) if (await repo.isAncestor(sha, head)) return sha;
+      return null;
     });
   }
 

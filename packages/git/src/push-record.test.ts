@@ -26,7 +26,7 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-describe("beforePush and branchContains", () => {
+describe("beforePush and findOnBranch", () => {
   it("names the commit before the push, and finds it on the branch afterwards", async () => {
     const url = await server.createRepo("record", { withInitialCommit: true });
     const named: string[] = [];
@@ -41,11 +41,12 @@ describe("beforePush and branchContains", () => {
       },
     });
     expect(named).toEqual([result.sha]);
-    expect(await engine.branchContains(remote(url), "main", result.sha!)).toBe(true);
+    expect(await engine.findOnBranch(remote(url), "main", ["0".repeat(40), result.sha!])).toBe(result.sha);
     // An older commit of the branch is on it too; another branch, or a commit never pushed, is not.
-    expect(await engine.branchContains(remote(url), "main", result.parent)).toBe(true);
-    expect(await engine.branchContains(remote(url), "nowhere", result.sha!)).toBe(false);
-    expect(await engine.branchContains(remote(url), "main", "0".repeat(40))).toBe(false);
+    expect(await engine.findOnBranch(remote(url), "main", [result.parent])).toBe(result.parent);
+    expect(await engine.findOnBranch(remote(url), "nowhere", [result.sha!])).toBeNull();
+    expect(await engine.findOnBranch(remote(url), "main", ["0".repeat(40)])).toBeNull();
+    expect(await engine.findOnBranch(remote(url), "main", [])).toBeNull();
   });
 
   it("a failing beforePush stops the push: nothing lands, and the commit is not on the branch", async () => {
@@ -64,6 +65,6 @@ describe("beforePush and branchContains", () => {
       }),
     ).rejects.toThrow("taken away meanwhile");
     expect((await server.git("refused", ["rev-parse", "main"])).trim()).toBe(before);
-    expect(await engine.branchContains(remote(url), "main", named)).toBe(false);
+    expect(await engine.findOnBranch(remote(url), "main", [named])).toBeNull();
   });
 });

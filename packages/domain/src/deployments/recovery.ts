@@ -1,8 +1,8 @@
 /**
  * Crash safety of the commit path. A process that dies while committing leaves its deployment in
  * `committing` and its job locked; once the job is released (jobs/liveness.ts) it runs again and first
- * reconciles the deployment against the branch: the commit it was about to push (recorded in `push_sha`
- * before every push) is on the branch → `committed`; not there → queued and committed once more; after a
+ * reconciles the deployment against the branch: a commit it was about to push (each recorded in `push_shas`
+ * before its push) is on the branch → `committed`; not there → queued and committed once more; after a
  * second interruption → `failed`, with the reason. Administrators can cancel or retry a deployment that is
  * stuck in a state where the platform does the work (queued, committing).
  */
@@ -36,7 +36,7 @@ export const STUCK_AFTER_MS = 30_000;
 export async function recordPushSha(deps: GitOpsDeps, deploymentId: string, sha: string): Promise<void> {
   const r = await deps.db
     .update(deployments)
-    .set({ pushSha: sha })
+    .set({ pushShas: sql`array_append(${deployments.pushShas}, ${sha})` })
     .where(and(eq(deployments.id, deploymentId), eq(deployments.status, "committing")))
     .returning({ id: deployments.id });
   if (!r.length) throw new ConflictError("The deployment is no longer committing (cancelled meanwhile): not pushed");
@@ -44,7 +44,7 @@ export async function recordPushSha(deps: GitOpsDeps, deploymentId: string, sha:
 
 /** Whether the deployment's recorded commit is on its environment's branch (fetched now). */
 async function landedCommit(deps: GitOpsDeps, d: DeploymentRow): Promise<string | null> {
-  if (!d.pushSha) return null;
+  if (!d.pushShas.length) return null;
   const [row] = await deps.db
     .select({ env: environments, repo: repositories })
     .from(environments)
@@ -52,8 +52,8 @@ async function landedCommit(deps: GitOpsDeps, d: DeploymentRow): Promise<string 
     .where(eq(environments.id, d.environmentId));
   if (!row) return null;
   const target = await gitopsTarget(deps.db, row.env, row.repo);
-  const found = await deps.git.branchContains(remoteOf(deps, target.repo), target.branch, d.pushSha);
-  return found ? d.pushSha : null;
+  // Newest first. Also the ones of an interrupted earlier run: its orphaned git may have landed one late.
+  return deps.git.findOnBranch(remoteOf(deps, target.repo), target.branch, [...d.pushShas].reverse());
 }
 
 /** How often the deployment was already put back in the queue after an interrupted commit. */
@@ -83,7 +83,7 @@ export async function reconcileCommitting(
 ): Promise<"none" | "settled" | "queued"> {
   const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
   if (d?.status !== "committing") return "none";
-  if (opts.landedOnly && !d.pushSha) return "none";
+  if (opts.landedOnly && !d.pushShas.length) return "none";
   // Git errors (remote unreachable) fail the job: it is retried, the question cannot be answered without the remote.
   const landed = await landedCommit(deps, d).catch((err: unknown) => {
     if (err instanceof InputError) return null; // GitOps turned off or repository gone: nothing can have landed there
@@ -96,7 +96,7 @@ export async function reconcileCommitting(
     audit.projectId = d.projectId;
     const now = deps.clock.now();
     const row = await loadForUpdate(tx, d.id);
-    if (row.status !== "committing" || row.pushSha !== d.pushSha) {
+    if (row.status !== "committing" || row.pushShas.length !== d.pushShas.length) {
       audit.unchanged = true;
       return "none" as const;
     }
@@ -114,7 +114,6 @@ export async function reconcileCommitting(
       await applyEvent(tx, row, "requeue", {
         now,
         message: "the server stopped while committing and its commit is not on the branch: trying once more",
-        set: { pushSha: null },
       });
       audit.changes = { after: { status: "queued", recovered: true } };
       return "queued" as const;
@@ -213,7 +212,7 @@ export async function cancelCommittingDeployment(
     const d = await loadForUpdate(tx, deploymentId);
     audit.resourceId = d.id;
     await authorizeAdmin(tx, actor, d, audit);
-    if (d.status !== "committing" || d.pushSha !== before?.pushSha) {
+    if (d.status !== "committing" || d.pushShas.length !== before?.pushShas.length) {
       throw new ConflictError("The deployment changed meanwhile: reload and try again");
     }
     await refuseWhileRunning(tx, d);
