@@ -12,10 +12,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AuditEntry, Me, Organization } from "@juanie/contracts";
 import pg from "pg";
+import { CRASH_TARGET, crashBench, crashRows, crashSummary } from "./crash.ts";
 import { DEPLOY_TARGET, deployBench, deployRows, type PreviewStats, previewBench } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
 import { rareAction, seed } from "./seed.ts";
-import { descendants, freePort, rssMb, type ServerOptions, startServer, stopAll } from "./server.ts";
+import {
+  descendants,
+  embeddedDatabaseUrl,
+  freePort,
+  rssMb,
+  type ServerOptions,
+  startServer,
+  stopAll,
+} from "./server.ts";
 import { printTable, type Row, round } from "./table.ts";
 
 const COLD_RUNS = 5;
@@ -27,9 +36,14 @@ const REQUESTS = 300;
 /** Per scenario; a scenario that runs out of time reports the requests it made. */
 const SCENARIO_BUDGET_MS = 60_000;
 const TARGET = { coldStartMs: 3_000, idleRssMb: 150, p95Ms: 20 };
-/** `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency). */
+/**
+ * `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency);
+ * `--only=crash`: just the crash-recovery benchmark (its own server, data dir and embedded PostgreSQL).
+ */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-if (ONLY !== undefined && ONLY !== "deploy") throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy)`);
+if (ONLY !== undefined && ONLY !== "deploy" && ONLY !== "crash") {
+  throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy, crash)`);
+}
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = path.join(root, "apps/server/dist/bin/main.js");
@@ -86,6 +100,12 @@ async function measure(url: string, cookie: string, agent: http.Agent, pageSize:
 
 async function main() {
   ensureBundle();
+  if (ONLY === "crash") {
+    const crash = await crashBench(bundle);
+    printTable(crashRows(crash));
+    console.log(JSON.stringify({ bench: "juanie-crash", crash: crashSummary(crash), targets: CRASH_TARGET }));
+    return;
+  }
   const tmp = await mkdtemp(path.join(os.tmpdir(), "juanie-bench-"));
   // As root, the embedded PostgreSQL runs as its own user, which must be able to enter the directory.
   await chmod(tmp, 0o755);
@@ -118,7 +138,8 @@ async function main() {
     // The deployment benchmark's Git server is a loopback http:// URL.
     env: { JUANIE_ALLOW_LOCAL_REPOSITORIES: "true" },
   };
-  const dbUrl = databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${opts.pgPort}/juanie`;
+  // The embedded server's generated password exists once the first start has initialised the data dir.
+  const dbUrl = () => databaseUrl ?? embeddedDatabaseUrl(opts.dataDir, opts.pgPort);
   const pgLabel = databaseUrl ? "external PostgreSQL" : "embedded PostgreSQL";
   console.log(`Juanie bench: ${pgLabel}, LOG_LEVEL=${opts.logLevel}, data in ${tmp}`);
 
@@ -158,7 +179,7 @@ async function main() {
     return;
   }
   const seedStart = performance.now();
-  const db = new pg.Client({ connectionString: dbUrl });
+  const db = new pg.Client({ connectionString: dbUrl() });
   await db.connect();
   try {
     await seed(db, org.id, setup.data.id, PROJECTS, AUDIT_ROWS);
@@ -233,6 +254,9 @@ async function main() {
   await server.stop();
   const unverified = await previewsWithoutVerification(deploy.environmentId);
 
+  // ----- crash recovery: its own server and data dir, killed and restarted -----
+  const crash = await crashBench(bundle);
+
   // ----- report -----
   const coldMedian = percentile(coldMs, 50);
   const coldMax = coldMs[coldMs.length - 1]!;
@@ -271,6 +295,7 @@ async function main() {
       ratio: l.p95 / TARGET.p95Ms,
     })),
     ...deployRows(deploy, unverified),
+    ...crashRows(crash),
   ];
   printTable(rows);
   console.log(
@@ -284,7 +309,8 @@ async function main() {
       seed: { projects: PROJECTS, auditRows: AUDIT_ROWS },
       latencyMs: latency,
       deploy,
-      targets: { ...TARGET, deploy: DEPLOY_TARGET },
+      crash: crashSummary(crash),
+      targets: { ...TARGET, deploy: DEPLOY_TARGET, crash: CRASH_TARGET },
     }),
   );
 }

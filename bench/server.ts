@@ -61,6 +61,12 @@ const alive = (pid: number) => {
   }
 };
 
+/** The embedded PostgreSQL of a data dir, with the password the server generated into it. */
+export function embeddedDatabaseUrl(dataDir: string, pgPort: number, database = "juanie"): string {
+  const password = readFileSync(path.join(dataDir, "postgres.password"), "utf8").trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/${database}`;
+}
+
 /** A PostgreSQL left behind (server killed): fast shutdown through the pid in postmaster.pid. */
 async function stopOrphanPostgres(dataDir: string): Promise<void> {
   let pid: number;

@@ -21,7 +21,44 @@ export interface GitServer {
    * (its receive-pack answer sent). Returns the function that removes the listener.
    */
   onPushed(listener: (repoPath: string) => void): () => void;
+  /**
+   * Holds every push as it arrives (before Git sees it) until `decide` answers: "pass" lets Git receive
+   * it, "drop" breaks the connection (the push never lands), "land-and-drop" lets it land and then breaks
+   * the connection instead of answering (the pusher cannot know). For crash tests. Returns the remover.
+   */
+  interceptPushes(decide: (repoPath: string, update: PushedRef | null) => Promise<PushDecision>): () => void;
   close(): Promise<void>;
+}
+
+export type PushDecision = "pass" | "drop" | "land-and-drop";
+
+/** The first ref update of a push (null when its body could not be read, e.g. compressed). */
+export interface PushedRef {
+  oldSha: string;
+  newSha: string;
+  ref: string;
+}
+
+/** Reads the start of a request body (at least `min` bytes, or all of it), leaving the rest unread. */
+function readStart(req: http.IncomingMessage, min: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const done = (ended: boolean) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      if (!ended) req.pause();
+      resolve({ head: Buffer.concat(chunks), ended });
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      length += c.length;
+      if (length >= min) done(false);
+    };
+    const onEnd = () => done(true);
+    req.on("data", onData);
+    req.on("end", onEnd);
+  });
 }
 
 /**
@@ -32,7 +69,8 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
   const root = await mkdtemp(path.join(os.tmpdir(), "juanie-git-"));
   const requests: GitServer["requests"] = [];
   const pushListeners = new Set<(repoPath: string) => void>();
-  const server = http.createServer((req, res) => {
+  let intercept: ((repoPath: string, update: PushedRef | null) => Promise<PushDecision>) | null = null;
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const auth = req.headers.authorization ?? "";
     const password = auth.startsWith("Basic ")
@@ -56,6 +94,22 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       res.end(readOnly ? "write access denied" : "bad credentials");
       return;
     }
+    let held: { head: Buffer; ended: boolean } | null = null;
+    let answer = true;
+    if (intercept && req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
+      held = await readStart(req, 200);
+      // pkt-line: 4 hex digits of length, then "<old> <new> <ref>\0<capabilities>".
+      const m = req.headers["content-encoding"]
+        ? null
+        : /^[0-9a-f]{4}([0-9a-f]{40}) ([0-9a-f]{40}) ([^\0\s]+)/.exec(held.head.toString("latin1"));
+      const update = m ? { oldSha: m[1]!, newSha: m[2]!, ref: m[3]! } : null;
+      const decision = await intercept(url.pathname.slice(0, -"/git-receive-pack".length), update);
+      if (decision === "drop") {
+        req.socket.destroy();
+        return;
+      }
+      answer = decision === "pass";
+    }
     const cgi = spawn("/usr/lib/git-core/git-http-backend", [], {
       env: {
         GIT_PROJECT_ROOT: root,
@@ -71,10 +125,15 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
         REMOTE_ADDR: "127.0.0.1",
       },
     });
-    req.pipe(cgi.stdin);
+    if (held?.ended) cgi.stdin.end(held.head);
+    else {
+      if (held) cgi.stdin.write(held.head);
+      req.pipe(cgi.stdin);
+    }
     let head = Buffer.alloc(0);
     let headersDone = false;
     cgi.stdout.on("data", (chunk: Buffer) => {
+      if (!answer) return;
       if (headersDone) {
         res.write(chunk);
         return;
@@ -95,6 +154,10 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
       res.write(head.subarray(sep + 4));
     });
     cgi.stdout.on("end", () => {
+      if (!answer) {
+        req.socket.destroy();
+        return;
+      }
       res.end();
       if (req.method === "POST" && url.pathname.endsWith("/git-receive-pack")) {
         const repoPath = url.pathname.slice(0, -"/git-receive-pack".length);
@@ -134,6 +197,12 @@ export async function startGitServer(opts: { token: string; readOnlyToken?: stri
         await rm(work, { recursive: true, force: true });
       }
       return `http://127.0.0.1:${port}/${name}.git`;
+    },
+    interceptPushes(decide) {
+      intercept = decide;
+      return () => {
+        if (intercept === decide) intercept = null;
+      };
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

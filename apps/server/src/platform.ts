@@ -7,6 +7,7 @@ import {
   type GitOpsDeps,
   pruneWebhookDeliveries,
   purgeExpiredSessions,
+  requeueOrphanedCommits,
   SecretBox,
   scheduleDueSyncs,
   systemClock,
@@ -61,6 +62,7 @@ export async function startPlatform(
         dataDir: path.join(config.dataDir, "postgres"),
         port: config.embeddedPgPort,
         onLog: (line) => logger.debug({ component: "postgres" }, line.trim()),
+        onNotice: (message) => logger.warn({ component: "postgres" }, message),
       });
       cleanups.push(() => pg.stop());
       databaseUrl = pg.url;
@@ -131,10 +133,11 @@ export async function startPlatform(
     }, 3600_000);
     sweep.unref();
     cleanups.push(async () => clearInterval(sweep));
-    // Fallback push detection (environments without webhooks) and approval expiry.
+    // Fallback push detection (environments without webhooks), approval expiry, and commit jobs lost to crashes.
     const tick = async () => {
       await scheduleDueSyncs(deps);
       await expireApprovals(deps);
+      await requeueOrphanedCommits(deps);
     };
     const scheduler = setInterval(
       () => void tick().catch((err: unknown) => logger.warn({ err }, "scheduler tick failed")),

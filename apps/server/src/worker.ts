@@ -1,5 +1,25 @@
-import { type JobDeps, type JobName, type JobPayloads, jobHandlers } from "@juanie/domain";
-import { type Runner, run, runMigrations, type Task, type TaskList, Logger as WorkerLogger } from "graphile-worker";
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import {
+  beat,
+  hostKey,
+  type JobDeps,
+  type JobName,
+  type JobPayloads,
+  jobHandlers,
+  LIVENESS,
+  releaseDeadWorkers,
+  unregister,
+} from "@juanie/domain";
+import {
+  type Runner,
+  run,
+  runMigrations,
+  type Task,
+  type TaskList,
+  type WorkerEvents,
+  Logger as WorkerLogger,
+} from "graphile-worker";
 import type pg from "pg";
 import type { Logger } from "pino";
 
@@ -35,9 +55,26 @@ function taskList(deps: JobDeps): TaskList {
   return tasks;
 }
 
-/** Runs job handlers in this process. Several replicas may run it: jobs are claimed with SKIP LOCKED. */
+/**
+ * Runs job handlers in this process. Several replicas may run it: jobs are claimed with SKIP LOCKED.
+ * The process registers its workers and beats (jobs/liveness.ts), and sweeps: jobs and queues locked by
+ * a process that died (killed, OOM, power loss) are released within LIVENESS.staleMs plus one beat, and
+ * at once, at start, when it was a process of this same host that no longer exists.
+ */
 export async function startWorker(pool: pg.Pool, deps: JobDeps, log: Logger, concurrency: number): Promise<Runner> {
-  return run({
+  const instance = { id: randomUUID(), hostKey: hostKey(), pid: process.pid, workerIds: [] as string[] };
+  const events: WorkerEvents = new EventEmitter();
+  events.on("worker:create", ({ worker }) => {
+    instance.workerIds.push(worker.workerId);
+  });
+  const sweep = async () => {
+    await beat(deps.db, instance);
+    const released = await releaseDeadWorkers(deps.db, instance);
+    if (released.length) log.warn({ workerIds: released }, "released jobs held by workers of a stopped process");
+  };
+  // Registered (with no workers yet) before the first job can be taken.
+  await sweep();
+  const runner = await run({
     pgPool: pool,
     taskList: taskList(deps),
     concurrency,
@@ -45,5 +82,20 @@ export async function startWorker(pool: pg.Pool, deps: JobDeps, log: Logger, con
     pollInterval: 2000,
     crontab: "",
     logger: workerLogger(log),
+    events,
   });
+  await beat(deps.db, instance);
+  let sweeping = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweep().catch((err: unknown) => log.warn({ err }, "worker heartbeat or sweep failed"));
+  }, LIVENESS.heartbeatMs);
+  timer.unref();
+  const stop = runner.stop;
+  runner.stop = async () => {
+    clearInterval(timer);
+    await sweeping;
+    await stop();
+    await unregister(deps.db, instance.id).catch((err: unknown) => log.warn({ err }, "worker unregister failed"));
+  };
+  return runner;
 }

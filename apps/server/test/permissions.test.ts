@@ -9,7 +9,7 @@ import {
 } from "@juanie/db";
 import { createInvitation, createOrganization, createProject, createTeam } from "@juanie/domain";
 import { type FakeGitHub, startFakeGitHub } from "@juanie/providers/testing";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitServer, startGitServer } from "../../../test/git-server.ts";
 import { actorFor } from "../../../test/helpers.ts";
@@ -89,6 +89,17 @@ const someoneElsesInvitation = everyone("403 the invited account");
  * permission. On an environment without explicit grants developers have it, viewers only read; organization
  * admins and project maintainers administer every environment. Outsiders are told the project is missing.
  */
+/**
+ * Retrying a deployment stuck after a crash: administrators of the environment only (org admins, project
+ * maintainers and owners); a developer may deploy but not retry.
+ */
+const environmentAdmins = row("404 environment deploy permission", "403 environment deploy permission", {
+  "project developer": "403 environment admin permission",
+  "org admin": "ok",
+  "project maintainer": "ok",
+  "project owner": "ok",
+  "platform admin": "ok",
+});
 const environmentDeployers = row("404 environment deploy permission", "403 environment deploy permission", {
   "org admin": "ok",
   "project developer": "ok",
@@ -147,6 +158,7 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "deployments.approve": environmentDeployers,
   "deployments.reject": environmentDeployers,
   "deployments.cancel": environmentDeployers, // the caller's own deployment
+  "deployments.retry": environmentAdmins,
   "deployments.rollback": environmentDeployers,
   "deployments.createManual": environmentDeployers,
   "deployments.reportManual": environmentDeployers,
@@ -279,6 +291,8 @@ interface GitopsFixtures {
   rollbackTarget: string;
   /** A manual deployment, pending. */
   manual: string;
+  /** Left in committing a minute ago (its server died): an administrator may retry it. */
+  stuck: string;
 }
 
 /** Repositories, environments and deployments of a world, made by its organization admin (boss) through the API. */
@@ -351,6 +365,24 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     b.deployments.createManual.mutate({ environmentId: dev.id, version: "0.9.0" }),
   ]);
   await back.handle.db.update(deployments).set({ requestedById: user.id }).where(eq(deployments.id, toCancel));
+  const [stuck] = await back.handle.db
+    .insert(deployments)
+    .values({
+      projectId,
+      environmentId: prod.id,
+      repositoryId: repo.id,
+      method: "gitops-ui",
+      status: "committing",
+      branch: "main",
+      path: "k8s/overlays/production",
+      pushShas: ["0".repeat(40)],
+      updatedAt: new Date(Date.now() - 60_000),
+    })
+    .returning();
+  // Its job waits for a retry an hour from now (so the scheduler's safety net leaves it alone).
+  await back.handle.db.execute(sql`select graphile_worker.add_job('deployment.commit',
+    json_build_object('deploymentId', ${stuck!.id}::text), queue_name => ${`repo:${repo.id}`},
+    run_at => now() + interval '1 hour', job_key => ${`deployment.commit:${stuck!.id}`}, max_attempts => 3)`);
   const committed = await waitFor(
     () => b.deployments.get.query({ deploymentId: changed.id }),
     (d) => d.status === "committed" || d.status === "failed",
@@ -369,6 +401,7 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     toCancel,
     rollbackTarget: first!.id,
     manual: manual.id,
+    stuck: stuck!.id,
   };
 }
 
@@ -574,6 +607,14 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
   "deployments.reject": (s, w) =>
     s.api.deployments.reject.mutate({ deploymentId: w.gitops.toReject, comment: "not today" }),
   "deployments.cancel": (s, w) => s.api.deployments.cancel.mutate({ deploymentId: w.gitops.toCancel }),
+  // The retried commit job runs now: let it finish before the destructive calls that follow delete its rows.
+  "deployments.retry": async (s, w) => {
+    await s.api.deployments.retry.mutate({ deploymentId: w.gitops.stuck });
+    await waitFor(
+      () => back.count(sql`select 1 from graphile_worker.jobs where key = ${`deployment.commit:${w.gitops.stuck}`}`),
+      (n) => n === 0,
+    );
+  },
   "deployments.rollback": (s, w) => s.api.deployments.rollback.mutate({ deploymentId: w.gitops.rollbackTarget }),
   "deployments.createManual": (s, w) =>
     s.api.deployments.createManual.mutate({ environmentId: w.gitops.dev, version: "1.0.0", strategy: "rolling" }),

@@ -284,6 +284,8 @@ export const deploymentDetail = deploymentSummary.extend({
   ),
   canApprove: z.boolean(),
   canCancel: z.boolean(),
+  /** Stuck in queued or committing, and the caller administers the environment: the commit can be retried. */
+  canRetry: z.boolean(),
   canRollBack: z.boolean(),
   durationMs: z.number().nullable(),
 });

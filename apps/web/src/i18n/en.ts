@@ -355,6 +355,7 @@ export const en = {
         rollback: "Requested a rollback",
         manual: "Recorded a manual deployment",
         manual_status: "Reported a manual deployment's status",
+        retry: "Retried a stuck deployment",
       },
     },
   },
@@ -771,6 +772,10 @@ export const en = {
       cancel: "Cancel deployment",
       cancelTitle: "Cancel deployment",
       cancelConfirm: "Cancel this deployment? Nothing has been committed yet, and nothing will be.",
+      retry: "Retry",
+      retryTitle: "Retry deployment",
+      retryConfirm:
+        "This deployment has not moved for a while: the server may have stopped while committing it. Retry it? Its commit is looked for on the branch first, so it is never made twice.",
     },
     progress: {
       title: "Progress",

@@ -345,6 +345,7 @@ export const zhCN: Messages = {
         rollback: "发起回滚",
         manual: "记录手动部署",
         manual_status: "报告手动部署状态",
+        retry: "重试卡住的部署",
       },
     },
   },
@@ -750,6 +751,10 @@ export const zhCN: Messages = {
       cancel: "取消部署",
       cancelTitle: "取消部署",
       cancelConfirm: "取消这次部署？目前还没有提交任何内容，之后也不会提交。",
+      retry: "重试",
+      retryTitle: "重试部署",
+      retryConfirm:
+        "这次部署已有一段时间没有进展：服务器可能在提交时停止了。要重试吗？会先在分支上查找它的提交，因此绝不会重复提交。",
     },
     progress: {
       title: "部署进度",

@@ -22,6 +22,7 @@ const verbs: Record<DeploymentEvent, string> = {
   start_commit: "be committed",
   commit_succeeded: "be marked committed",
   commit_failed: "be marked failed",
+  requeue: "be queued again",
   observe: "be recorded",
   start: "be started",
   succeed: "be marked succeeded",

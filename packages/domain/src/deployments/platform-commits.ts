@@ -1,5 +1,5 @@
 import { deployments, type Executor } from "@juanie/db";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, arrayOverlaps, eq, inArray, or } from "drizzle-orm";
 
 /**
  * Which of `shas` are commits the platform itself made for a deployment to this repository, by the SHA it
@@ -11,15 +11,18 @@ export async function recordedPlatformCommits(
   shas: string[],
 ): Promise<Set<string>> {
   if (!shas.length) return new Set();
+  // The SHA it committed, or one it recorded just before pushing (a push a crash interrupted may still
+  // have landed: recovery records it as the deployment's commit, push detection must not take it for a person's).
   const rows = await db
-    .select({ sha: deployments.commitSha })
+    .select({ sha: deployments.commitSha, pushed: deployments.pushShas })
     .from(deployments)
     .where(
       and(
         eq(deployments.repositoryId, repositoryId),
         inArray(deployments.method, ["gitops-ui", "rollback"]),
-        inArray(deployments.commitSha, shas),
+        or(inArray(deployments.commitSha, shas), arrayOverlaps(deployments.pushShas, shas)),
       ),
     );
-  return new Set(rows.flatMap((r) => (r.sha ? [r.sha] : [])));
+  const wanted = new Set(shas);
+  return new Set(rows.flatMap((r) => [...(r.sha ? [r.sha] : []), ...r.pushed].filter((sha) => wanted.has(sha))));
 }

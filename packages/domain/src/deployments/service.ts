@@ -45,6 +45,7 @@ import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { countApprovals } from "./approvals.ts";
 import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
+import { cancelCommittingDeployment, isStuck, recordPushSha, settledIfLanded } from "./recovery.ts";
 import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
@@ -56,7 +57,7 @@ export const deploymentTrailer = "Juanie-Deployment";
 // Status changes: always through the state machine, always with an event row.
 // ---------------------------------------------------------------------------
 
-async function applyEvent(
+export async function applyEvent(
   tx: Executor,
   d: DeploymentRow,
   event: DeploymentEvent,
@@ -133,7 +134,7 @@ function yamlOnly(all: Record<string, string>): Record<string, string> {
   return record;
 }
 
-interface GitopsTarget {
+export interface GitopsTarget {
   env: EnvironmentRow;
   repo: RepositoryRow;
   branch: string;
@@ -141,7 +142,11 @@ interface GitopsTarget {
 }
 
 /** `loaded`: the environment's repository when the caller read it already. */
-async function gitopsTarget(db: Executor, env: EnvironmentRow, loaded?: RepositoryRow | null): Promise<GitopsTarget> {
+export async function gitopsTarget(
+  db: Executor,
+  env: EnvironmentRow,
+  loaded?: RepositoryRow | null,
+): Promise<GitopsTarget> {
   if (!env.gitopsEnabled || !env.repositoryId || !env.branch || !env.path) {
     throw InputError.field("environmentId", "has GitOps turned off: enable it and choose repository, branch and path");
   }
@@ -561,7 +566,7 @@ export async function requestDeployment(
 // Approvals
 // ---------------------------------------------------------------------------
 
-async function loadForUpdate(tx: Executor, deploymentId: string): Promise<DeploymentRow> {
+export async function loadForUpdate(tx: Executor, deploymentId: string): Promise<DeploymentRow> {
   const [d] = await tx.select().from(deployments).where(eq(deployments.id, deploymentId)).for("update");
   if (!d) throw new NotFoundError("Deployment");
   return d;
@@ -646,6 +651,12 @@ export async function cancelDeployment(
   actor: Actor,
   deploymentId: string,
 ): Promise<DeploymentDetail> {
+  const [current] = await deps.db
+    .select({ status: deployments.status })
+    .from(deployments)
+    .where(eq(deployments.id, deploymentId));
+  // Stuck while committing: its own rules (administrators only, checked against the branch).
+  if (current?.status === "committing") return cancelCommittingDeployment(deps, actor, deploymentId);
   await mutate(deps, { actor }, { action: "deployment.cancel", resourceType: "deployment" }, async (tx, audit) => {
     const d = await loadForUpdate(tx, deploymentId);
     audit.resourceId = d.id;
@@ -802,6 +813,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
         [deploymentTrailer]: started.id,
       },
       edit: (files) => edit(files),
+      // Recorded before the push: after a crash, the branch is checked for it (recovery.ts).
+      beforePush: (sha) => recordPushSha(deps, started.id, sha),
     });
     if (!result.sha) throw InputError.field("spec", "changes nothing on the current branch head");
     await mutate(
@@ -824,6 +837,8 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
       },
     );
   } catch (err) {
+    // A push that seemed to fail but landed (answer lost, repeated and refused) is recorded as committed.
+    if (await settledIfLanded(deps, started.id)) return;
     if (err instanceof DeploymentConflict) return fail(err.message, err.conflicts);
     if (err instanceof DomainError) return fail(err.message);
     if (err instanceof GitError) return fail(gitFailure(err).message);
@@ -834,7 +849,7 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
 }
 
 /** After a rollback lands, the deployments it undid are marked rolled back. */
-async function markRolledBack(tx: Executor, rollback: DeploymentRow, now: Date) {
+export async function markRolledBack(tx: Executor, rollback: DeploymentRow, now: Date) {
   const [target] = await tx.select().from(deployments).where(eq(deployments.id, rollback.rollbackOfId!));
   if (!target) return;
   // Compared in SQL: a JavaScript Date drops the microseconds, and the target would count as after itself.
@@ -1155,8 +1170,10 @@ export async function getDeployment(
     })),
     canApprove: canDeploy && d.status === "awaiting_approval" && d.requestedById !== actor.user.id && !decided,
     canCancel:
-      ["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
-      (d.requestedById === actor.user.id || permission === "admin"),
+      (["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
+        (d.requestedById === actor.user.id || permission === "admin")) ||
+      (d.status === "committing" && permission === "admin" && isStuck(d, deps.clock.now())),
+    canRetry: permission === "admin" && isStuck(d, deps.clock.now()),
     canRollBack:
       canDeploy &&
       !!d.commitSha &&

@@ -25,6 +25,8 @@ const allowed: [DeploymentStatus, DeploymentEvent, DeploymentStatus][] = [
   ["queued", "commit_failed", "failed"],
   ["committing", "commit_succeeded", "committed"],
   ["committing", "commit_failed", "failed"],
+  ["committing", "requeue", "queued"],
+  ["committing", "cancel", "cancelled"],
   ["committed", "roll_back", "rolled_back"],
   ["running", "succeed", "succeeded"],
   ["running", "fail", "failed"],

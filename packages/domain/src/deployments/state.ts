@@ -5,6 +5,8 @@
  *                                 pending ─request_approval→ awaiting_approval ─approve→ queued
  *                                 awaiting_approval ─reject→ rejected | ─expire→ expired | ─cancel→ cancelled
  *                                 committing ─commit_failed→ failed (a conflict, a refused push …)
+ *                                 committing ─requeue→ queued (the process committing it died and its commit is
+ *                                   not on the branch: tried once more) | ─cancel→ cancelled (an administrator)
  * Git road (gitops-git):          pending ─observe→ committed
  * Manual:                         pending ─start→ running ─succeed→ succeeded | ─fail→ failed
  * Any committed/succeeded deployment may later be rolled back: ─roll_back→ rolled_back.
@@ -36,6 +38,7 @@ export const deploymentEvents = [
   "start_commit",
   "commit_succeeded",
   "commit_failed",
+  "requeue",
   "observe",
   "start",
   "succeed",
@@ -55,7 +58,7 @@ const transitions: Record<DeploymentStatus, Partial<Record<DeploymentEvent, Depl
   },
   awaiting_approval: { approve: "queued", reject: "rejected", expire: "expired", cancel: "cancelled" },
   queued: { start_commit: "committing", cancel: "cancelled", commit_failed: "failed" },
-  committing: { commit_succeeded: "committed", commit_failed: "failed" },
+  committing: { commit_succeeded: "committed", commit_failed: "failed", requeue: "queued", cancel: "cancelled" },
   committed: { roll_back: "rolled_back" },
   running: { succeed: "succeeded", fail: "failed", cancel: "cancelled" },
   succeeded: { roll_back: "rolled_back" },

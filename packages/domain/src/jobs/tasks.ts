@@ -1,7 +1,7 @@
 import { emailOutbox, invitations, notifications, organizations, users } from "@juanie/db";
 import { and, eq, sql } from "drizzle-orm";
 import { syncEnvironment } from "../deployments/push.ts";
-import { commitDeployment } from "../deployments/service.ts";
+import { runCommitJob } from "../deployments/recovery.ts";
 import { notify } from "../notifications/service.ts";
 import { invitationUrl } from "../orgs/invitations.ts";
 import { initializeProject } from "../projects/service.ts";
@@ -88,7 +88,7 @@ async function notifyInvitation(deps: JobDeps, payload: JobPayloads["invitation.
 export const jobHandlers: Handlers = {
   "invitation.notify": notifyInvitation,
   "project.initialize": (deps, { projectId }) => initializeProject(deps, projectId),
-  "deployment.commit": (deps, { deploymentId }) => commitDeployment(deps, deploymentId),
+  "deployment.commit": (deps, { deploymentId }) => runCommitJob(deps, deploymentId),
   "environment.sync": async (deps, { environmentId }) => {
     await syncEnvironment(deps, environmentId);
   },

@@ -11,6 +11,7 @@ import {
   rejectDeployment,
   reportManualDeployment,
   requestDeployment,
+  retryDeployment,
   rollbackDeployment,
 } from "@juanie/domain";
 import { deploySpecRules, deploySpecSchema, isDnsLabel, isDnsSubdomain, workloadKinds } from "@juanie/manifests";
@@ -149,6 +150,12 @@ export const deploymentsRouter = router({
     .input(c.deploymentRef)
     .output(c.deploymentDetail)
     .mutation(({ ctx, input }) => cancelDeployment(ctx.deps, ctx.actor, input.deploymentId)),
+  /** A deployment stuck in queued or committing (a crash): its commit job runs again, reconciling first. */
+  retry: authedProcedure
+    .meta({ action: "deployment.retry" })
+    .input(c.deploymentRef)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => retryDeployment(ctx.deps, ctx.actor, input.deploymentId)),
   rollback: authedProcedure
     .meta({ action: "deployment.rollback" })
     .input(c.rollbackInput)
