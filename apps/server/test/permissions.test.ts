@@ -291,8 +291,33 @@ interface GitopsFixtures {
   rollbackTarget: string;
   /** A manual deployment, pending. */
   manual: string;
-  /** Left in committing a minute ago (its server died): an administrator may retry it. */
-  stuck: string;
+}
+
+/**
+ * A deployment left in committing a minute ago (its server died), with its commit job waiting an hour (so
+ * the scheduler's safety net leaves it alone). Made when the call is made: a fixture made minutes earlier,
+ * while the worlds are built, may be handled by background work by the time the matrix reaches it.
+ */
+async function insertStuckDeployment(projectId: string, environmentId: string, repositoryId: string): Promise<string> {
+  const [stuck] = await back.handle.db
+    .insert(deployments)
+    .values({
+      projectId,
+      environmentId,
+      repositoryId,
+      method: "gitops-ui",
+      status: "committing",
+      branch: "main",
+      path: "k8s/overlays/production",
+      pushShas: ["0".repeat(40)],
+      updatedAt: new Date(Date.now() - 60_000),
+    })
+    .returning();
+  // Its job waits for a retry an hour from now (so the scheduler's safety net leaves it alone).
+  await back.handle.db.execute(sql`select graphile_worker.add_job('deployment.commit',
+    json_build_object('deploymentId', ${stuck!.id}::text), queue_name => ${`repo:${repositoryId}`},
+    run_at => now() + interval '1 hour', job_key => ${`deployment.commit:${stuck!.id}`}, max_attempts => 3)`);
+  return stuck!.id;
 }
 
 /** Repositories, environments and deployments of a world, made by its organization admin (boss) through the API. */
@@ -365,24 +390,6 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     b.deployments.createManual.mutate({ environmentId: dev.id, version: "0.9.0" }),
   ]);
   await back.handle.db.update(deployments).set({ requestedById: user.id }).where(eq(deployments.id, toCancel));
-  const [stuck] = await back.handle.db
-    .insert(deployments)
-    .values({
-      projectId,
-      environmentId: prod.id,
-      repositoryId: repo.id,
-      method: "gitops-ui",
-      status: "committing",
-      branch: "main",
-      path: "k8s/overlays/production",
-      pushShas: ["0".repeat(40)],
-      updatedAt: new Date(Date.now() - 60_000),
-    })
-    .returning();
-  // Its job waits for a retry an hour from now (so the scheduler's safety net leaves it alone).
-  await back.handle.db.execute(sql`select graphile_worker.add_job('deployment.commit',
-    json_build_object('deploymentId', ${stuck!.id}::text), queue_name => ${`repo:${repo.id}`},
-    run_at => now() + interval '1 hour', job_key => ${`deployment.commit:${stuck!.id}`}, max_attempts => 3)`);
   const committed = await waitFor(
     () => b.deployments.get.query({ deploymentId: changed.id }),
     (d) => d.status === "committed" || d.status === "failed",
@@ -401,7 +408,6 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     toCancel,
     rollbackTarget: first!.id,
     manual: manual.id,
-    stuck: stuck!.id,
   };
 }
 
@@ -609,9 +615,10 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
   "deployments.cancel": (s, w) => s.api.deployments.cancel.mutate({ deploymentId: w.gitops.toCancel }),
   // The retried commit job runs now: let it finish before the destructive calls that follow delete its rows.
   "deployments.retry": async (s, w) => {
-    await s.api.deployments.retry.mutate({ deploymentId: w.gitops.stuck });
+    const stuck = await insertStuckDeployment(w.project, w.gitops.prod, w.gitops.repo);
+    await s.api.deployments.retry.mutate({ deploymentId: stuck });
     await waitFor(
-      () => back.count(sql`select 1 from graphile_worker.jobs where key = ${`deployment.commit:${w.gitops.stuck}`}`),
+      () => back.count(sql`select 1 from graphile_worker.jobs where key = ${`deployment.commit:${stuck}`}`),
       (n) => n === 0,
     );
   },
