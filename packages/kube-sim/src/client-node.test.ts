@@ -135,7 +135,14 @@ describe("@kubernetes/client-node against the simulated cluster", () => {
   it("refuses a server-side apply that changes another manager's field (409) unless forced", async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
     const apply = (data: Record<string, string>, manager: string, force = false) =>
-      objects.patch<V1ConfigMap>(cm("owned", data), undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
+      objects.patch<V1ConfigMap>(
+        cm("owned", data),
+        undefined,
+        undefined,
+        manager,
+        force,
+        PatchStrategy.ServerSideApply,
+      );
     await apply({ a: "1" }, "flux");
     const error = await apply({ a: "2" }, "juanie").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiException);
