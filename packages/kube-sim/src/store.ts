@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { applyDefaults } from "./defaults.ts";
 import { alreadyExists, badRequest, invalid, notFound, StatusError, staleConflict } from "./errors.ts";
 import { clone, deepEqual, isObject, type Json, type JsonObject, type KubeObject, obj, str } from "./json.ts";
 import { lastAppliedAllowance, readManagedFields, type Scope, serverSideApply, trackUpdate } from "./managed-fields.ts";
@@ -68,6 +69,12 @@ export class ClusterStore {
     this.historySize = opts.historySize ?? 10_000;
     this.crdDelay = opts.crdEstablishDelayMs ?? 20;
     for (const r of builtinResources()) this.types.set(resourceId(r), [r]);
+  }
+
+  private nextIp = 1;
+  private allocateIp(): string {
+    const n = this.nextIp++;
+    return `10.43.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
   }
 
   get resourceVersion(): number {
@@ -171,6 +178,7 @@ export class ClusterStore {
       apiVersion: groupVersion(type),
       scope: "main",
     });
+    applyDefaults(type, object, () => this.allocateIp());
     if (opts.dryRun) return this.served(type, { ...object, metadata: { ...meta, resourceVersion: String(this.rv) } });
     return this.commit(type, "ADDED", object, undefined);
   }
@@ -334,6 +342,7 @@ export class ClusterStore {
     obj2.metadata.creationTimestamp = timestamp();
     if (type.tracksGeneration || !type.builtin) obj2.metadata.generation = 1;
     if (type.kind === "Namespace") this.defaultNamespace(obj2);
+    applyDefaults(type, obj2, () => this.allocateIp());
     if (opts.dryRun) return this.served(type, obj2);
     return this.commit(type, "ADDED", obj2, undefined);
   }
@@ -386,6 +395,7 @@ export class ClusterStore {
         ...(fields.explicitEntries ? { explicitEntries: fields.explicitEntries } : {}),
       });
     }
+    if (scope === "main") applyDefaults(type, next, () => this.allocateIp());
     if ((type.tracksGeneration || !type.builtin) && scope === "main" && specChanged(current, next)) {
       next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
     }
