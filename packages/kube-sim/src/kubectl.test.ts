@@ -126,6 +126,53 @@ describe("kubectl against the simulated cluster", () => {
     expect(status.stdout).toBe("2 2 3");
   });
 
+  it("decodes the protobuf that kubectl's create generators send", async () => {
+    expect((await k.run(["create", "namespace", "generated"])).stdout).toBe("namespace/generated created\n");
+    const secret = await k.run([
+      "create",
+      "secret",
+      "generic",
+      "token",
+      "-n",
+      "generated",
+      "--from-literal=token=s3cr3t",
+    ]);
+    expect(secret.stdout).toBe("secret/token created\n");
+    const data = await k.run(["get", "secret", "token", "-n", "generated", "-o", "jsonpath={.data.token}"]);
+    expect(Buffer.from(data.stdout, "base64").toString()).toBe("s3cr3t");
+    const cm = await k.run(["create", "configmap", "settings", "-n", "generated", "--from-literal=mode=fast"]);
+    expect(cm.stdout).toBe("configmap/settings created\n");
+    const deploy = await k.run([
+      "create",
+      "deployment",
+      "gen",
+      "-n",
+      "generated",
+      "--image=nginx:1.27",
+      "--replicas=2",
+      "--port=80",
+    ]);
+    expect(deploy.stdout).toBe("deployment.apps/gen created\n");
+    const wait = await k.run([
+      "wait",
+      "-n",
+      "generated",
+      "--for=condition=Available",
+      "deployment/gen",
+      "--timeout=10s",
+    ]);
+    expect(wait.code).toBe(0);
+    const exposed = await k.run(["expose", "deployment", "gen", "-n", "generated", "--port=8080", "--target-port=80"]);
+    expect(exposed.stdout).toBe("service/gen exposed\n");
+    const svc = await k.run(["get", "service", "gen", "-n", "generated"]);
+    expect(svc.stdout).toMatch(
+      /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\ngen\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+8080\/TCP\s+/,
+    );
+    const job = await k.run(["create", "job", "once", "-n", "generated", "--image=busybox"]);
+    expect(job.code).toBe(1);
+    expect(job.stderr).toContain("no protobuf decoder for kind Job");
+  });
+
   it("prints the pods' logs", async () => {
     const logs = await k.run(["logs", "deployment/web"]);
     expect(logs.code).toBe(0);
@@ -375,6 +422,12 @@ spec:
     );
     const crashLogs = await k.run(["logs", "deployment/crash"]);
     expect(crashLogs.stdout).toContain("fatal: container crash exited with code 1");
+    // Following the logs shows the next restart's lines as they happen.
+    const follow = k.stream(["logs", "-f", "deployment/crash"]);
+    await follow.waitFor(/fatal: container crash exited with code 1\n/);
+    const seen = follow.output().split("fatal:").length - 1;
+    await follow.waitFor(new RegExp(`(fatal: container crash exited with code 1\n[^]*){${seen + 1}}`));
+    await follow.stop();
     const deploy = await k.run([
       "get",
       "deployment",

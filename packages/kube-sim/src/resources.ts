@@ -87,7 +87,12 @@ export function builtinResources(): ResourceType[] {
       shortNames: ["svc"],
       categories: ["all"],
       subresources: ["status"],
-      columns: [col("Type", ".spec.type"), col("Cluster-IP", ".spec.clusterIP"), col("Ports", "#ports")],
+      columns: [
+        col("Type", ".spec.type"),
+        col("Cluster-IP", ".spec.clusterIP"),
+        col("External-IP", "#externalIP"),
+        col("Port(s)", "#ports"),
+      ],
     }),
     builtin("v1", "ServiceAccount", "serviceaccounts", { shortNames: ["sa"] }),
     builtin("v1", "Pod", "pods", {

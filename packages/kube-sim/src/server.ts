@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { badRequest, StatusError } from "./errors.ts";
 import { isObject, type Json, type JsonObject, type KubeObject, obj, str } from "./json.ts";
+import { decodeKubernetesProtobuf } from "./protobuf.ts";
 import { compareVersions, groupVersion, type ResourceType, verbsOf } from "./resources.ts";
 import { parseFieldSelector, parseLabelSelector, type Selector } from "./selectors.ts";
 import { selfSignedCertificate } from "./self-signed.ts";
@@ -115,7 +116,8 @@ export class KubeApiServer {
       if (!user && !(path.length === 1 && publicPaths.includes(path[0] as string))) {
         throw new StatusError(401, "Unauthorized", "Unauthorized");
       }
-      const body = await readBody(req);
+      const raw = await readBody(req);
+      const body = raw.toString("utf8");
       const request: Request = {
         method: req.method ?? "GET",
         path,
@@ -126,13 +128,9 @@ export class KubeApiServer {
         userAgent: req.headers["user-agent"] ?? "",
         user: user ?? { user: "system:anonymous", readOnly: true },
       };
-      if (body && request.contentType.startsWith("application/vnd.kubernetes.protobuf")) {
-        // Like an API server without protobuf for this type: clients fall back to JSON.
-        throw new StatusError(
-          415,
-          "UnsupportedMediaType",
-          `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (the juanie simulator does not decode protobuf; kubectl apply and create -f send JSON)`,
-        );
+      if (raw.length > 0 && request.contentType.startsWith("application/vnd.kubernetes.protobuf")) {
+        request.body = JSON.stringify(decodeKubernetesProtobuf(raw));
+        request.contentType = "application/json";
       }
       await this.route(request, res);
     } catch (e) {
@@ -713,11 +711,11 @@ function parseBody(req: Request, yaml = false): Json {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }

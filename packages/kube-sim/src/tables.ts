@@ -58,6 +58,10 @@ const num = (v: Json | undefined) => (typeof v === "number" ? v : 0);
 const SPECIAL: Record<string, (o: KubeObject, now: number) => Json> = {
   "#age": (o, now) => age(o, now),
   "#data": (o) => Object.keys(obj(o.data) ?? {}).length + Object.keys(obj(o.binaryData) ?? {}).length,
+  "#externalIP": (o) => {
+    const ips = obj(o.spec)?.externalIPs;
+    return Array.isArray(ips) && ips.length > 0 ? ips.join(",") : "<none>";
+  },
   "#ports": (o) => {
     const ports = obj(o.spec)?.ports;
     if (!Array.isArray(ports) || ports.length === 0) return "<none>";
