@@ -372,6 +372,48 @@ spec:
     );
   });
 
+  it("refuses what a real API server refuses: oversized last-applied annotations, mismatched selectors", async () => {
+    // Flux's CRDs are too large for client-side apply's annotation; the reason Flux installs server-side.
+    const big = JSON.stringify({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "bigs.example.com" },
+      spec: {
+        group: "example.com",
+        names: { kind: "Big", plural: "bigs", singular: "big", listKind: "BigList" },
+        scope: "Namespaced",
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", description: "x".repeat(300_000) } },
+          },
+        ],
+      },
+    });
+    const f = await file("big-crd.json", big);
+    const csa = await k.run(["apply", "-f", f]);
+    expect(csa.code).toBe(1);
+    expect(csa.stderr).toContain(
+      'The CustomResourceDefinition "bigs.example.com" is invalid: metadata.annotations: Too long: must have at most 262144 bytes',
+    );
+    const ssa = await k.run(["apply", "--server-side", "-f", f]);
+    expect(ssa.stdout).toBe("customresourcedefinition.apiextensions.k8s.io/bigs.example.com serverside-applied\n");
+
+    const mismatch = await file(
+      "mismatch.yaml",
+      deployment(1)
+        .replace("matchLabels: {app: web}", "matchLabels: {app: other}")
+        .replace("name: web\n", "name: odd\n"),
+    );
+    const bad = await k.run(["apply", "-f", mismatch]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'The Deployment "odd" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    );
+  });
+
   it("applies what kubectl kustomize builds, through a pipe", async () => {
     await file("kustomize/base/deployment.yaml", deployment(1, "nginx:1.27", "shop"));
     await file("kustomize/base/kustomization.yaml", "resources:\n  - deployment.yaml\n");

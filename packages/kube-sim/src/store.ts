@@ -6,6 +6,7 @@ import { lastAppliedAllowance, readManagedFields, type Scope, serverSideApply, t
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.ts";
 import { builtinResources, compareVersions, groupVersion, type PrinterColumn, type ResourceType } from "./resources.ts";
 import type { Selector } from "./selectors.ts";
+import { validateObject, validateUpdate } from "./validation.ts";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -170,6 +171,7 @@ export class ClusterStore {
       delete object.status;
     }
     delete meta.managedFields;
+    validateObject(type, object);
     trackUpdate({
       type,
       before: undefined,
@@ -193,6 +195,11 @@ export class ClusterStore {
       );
     }
     object.metadata.name = name;
+    if (!type.builtin && !str(object.metadata.resourceVersion)) {
+      throw invalid(type.kind, type.group, name, [
+        { field: "metadata.resourceVersion", message: "Invalid value: 0x0: must be specified for an update" },
+      ]);
+    }
     const changedFields = !deepEqual(object.metadata.managedFields, current.metadata.managedFields);
     return this.replace(type, current, object, opts, changedFields ? explicitManagedFields(body) : {});
   }
@@ -342,6 +349,7 @@ export class ClusterStore {
     obj2.metadata.creationTimestamp = timestamp();
     if (type.tracksGeneration || !type.builtin) obj2.metadata.generation = 1;
     if (type.kind === "Namespace") this.defaultNamespace(obj2);
+    validateObject(type, obj2);
     applyDefaults(type, obj2, () => this.allocateIp());
     if (opts.dryRun) return this.served(type, obj2);
     return this.commit(type, "ADDED", obj2, undefined);
@@ -395,7 +403,11 @@ export class ClusterStore {
         ...(fields.explicitEntries ? { explicitEntries: fields.explicitEntries } : {}),
       });
     }
-    if (scope === "main") applyDefaults(type, next, () => this.allocateIp());
+    if (scope === "main") {
+      validateObject(type, next);
+      validateUpdate(type, current, next);
+      applyDefaults(type, next, () => this.allocateIp());
+    }
     if ((type.tracksGeneration || !type.builtin) && scope === "main" && specChanged(current, next)) {
       next.metadata.generation = Number(current.metadata.generation ?? 0) + 1;
     }
