@@ -235,6 +235,10 @@ describe("writes", () => {
         fieldsV1: { "f:data": { "f:a": {}, "f:b": {} } },
       }),
     ]);
+    // Applying the same configuration again (a second later) changes nothing, not even the resourceVersion.
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await apply("juanie", { a: "1", b: "2" });
+    expect(meta(again.json).resourceVersion).toBe(meta(created.json).resourceVersion);
     await apply("other", { b: "2" });
     const dropped = await apply("juanie", { a: "1" });
     // b stays: "other" still applies it. Had nobody else owned it, it would be gone.

@@ -309,9 +309,21 @@ export function serverSideApply(args: {
     };
     entries.push(mine);
   }
+  // A no-op apply leaves the object as it was, timestamps included (so the resourceVersion stays).
+  const sameFields = mine.fields.size === appliedSet.size && [...appliedSet].every((p) => mine?.fields.has(p));
+  const withoutFields = (o: JsonObject | undefined) => {
+    const m = { ...(obj(o?.metadata) ?? {}) };
+    delete m.managedFields;
+    return { ...(o ?? {}), metadata: m };
+  };
+  const unchanged =
+    sameFields &&
+    mine.apiVersion === apiVersion &&
+    deepEqual(withoutFields(merged), withoutFields(current)) &&
+    conflicts.length === 0;
   mine.fields = appliedSet;
   mine.apiVersion = apiVersion;
-  mine.time = now();
+  if (!unchanged) mine.time = now();
   writeManagedFields(merged, entries);
   return merged;
 }
