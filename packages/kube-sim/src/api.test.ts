@@ -9,7 +9,7 @@ const CM = "/api/v1/namespaces/default/configmaps";
 const DEPLOY = "/apis/apps/v1/namespaces/default/deployments";
 
 beforeAll(async () => {
-  sim = await startKubeSim({ workloads: { podStartMs: 30 }, crdEstablishDelayMs: 5 });
+  sim = await startKubeSim({ workloads: { podStartMs: 30 }, crdEstablishDelayMs: 500 });
 });
 afterAll(async () => {
   await sim?.close();
@@ -73,8 +73,11 @@ describe("discovery", () => {
     expect(created.status).toBe(201);
     const early = await request(sim, "GET", "/apis/source.toolkit.fluxcd.io/v1/namespaces/default/gitrepositories");
     expect(early.status).toBe(404);
-    await new Promise((r) => setTimeout(r, 30));
-    const list = await request(sim, "GET", "/apis/source.toolkit.fluxcd.io/v1/namespaces/default/gitrepositories");
+    let list = early;
+    for (let i = 0; i < 100 && list.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      list = await request(sim, "GET", "/apis/source.toolkit.fluxcd.io/v1/namespaces/default/gitrepositories");
+    }
     expect(list.json).toMatchObject({
       kind: "GitRepositoryList",
       apiVersion: "source.toolkit.fluxcd.io/v1",

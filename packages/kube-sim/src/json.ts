@@ -20,7 +20,7 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 export function clone<T extends Json>(value: T): T {
-  return structuredClone(value);
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 export function deepEqual(a: Json | undefined, b: Json | undefined): boolean {

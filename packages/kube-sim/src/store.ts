@@ -136,12 +136,18 @@ export class ClusterStore {
   }
 
   list(type: ResourceType, namespace: string | undefined, selectors: Selector[] = []): KubeObject[] {
-    const all = [...(this.objects.get(resourceId(type))?.values() ?? [])];
-    return all
-      .filter((o) => !namespace || !type.namespaced || obj(o.metadata)?.namespace === namespace)
-      .filter((o) => selectors.every((s) => s(o)))
-      .sort((a, b) => sortKey(a).localeCompare(sortKey(b)))
-      .map((o) => this.served(type, o));
+    const bucket = this.objects.get(resourceId(type));
+    if (!bucket) return [];
+    // Map keys are "<namespace>/<name>": sorting them sorts the list as a real API server does.
+    const keys = [...bucket.keys()].sort();
+    const out: KubeObject[] = [];
+    for (const key of keys) {
+      const o = bucket.get(key) as KubeObject;
+      if (namespace && type.namespaced && obj(o.metadata)?.namespace !== namespace) continue;
+      if (!selectors.every((s) => s(o))) continue;
+      out.push(this.served(type, o));
+    }
+    return out;
   }
 
   /** The object as served at the requested version (no conversion: versions share one schema). */
@@ -710,11 +716,6 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
     return rest as JsonObject;
   };
   return !deepEqual(strip(a), strip(b));
-}
-
-function sortKey(o: KubeObject): string {
-  const m = obj(o.metadata);
-  return `${str(m?.namespace) ?? ""}/${str(m?.name) ?? ""}`;
 }
 
 function randomSuffix(): string {
