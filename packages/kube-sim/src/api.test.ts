@@ -110,6 +110,29 @@ describe("errors and auth", () => {
     expect(version.json.gitVersion).toBe("v1.35.0+juanie-simulator");
   });
 
+  it("refuses expired tokens (401) and resources RBAC would deny (403)", async () => {
+    const other = await startKubeSim({
+      workloads: false,
+      users: {
+        expired: { user: "old", expiresAt: new Date(Date.now() - 1000) },
+        limited: { user: "system:serviceaccount:juanie:agent", forbidden: ["nodes"] },
+      },
+    });
+    try {
+      expect((await request(other, "GET", "/api/v1/namespaces", { token: "expired" })).status).toBe(401);
+      const nodes = await request(other, "GET", "/api/v1/nodes", { token: "limited" });
+      expect(nodes.json).toMatchObject({
+        code: 403,
+        reason: "Forbidden",
+        message:
+          'nodes is forbidden: User "system:serviceaccount:juanie:agent" cannot list resource "nodes" in API group "" at the cluster scope',
+      });
+      expect((await request(other, "GET", "/api/v1/namespaces", { token: "limited" })).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("names the resource in NotFound and AlreadyExists", async () => {
     const missing = await request(sim, "GET", `${DEPLOY}/nope`);
     expect(missing.json).toMatchObject({ code: 404, reason: "NotFound", message: 'deployments.apps "nope" not found' });

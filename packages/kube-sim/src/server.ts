@@ -13,10 +13,15 @@ import { toTable } from "./tables.ts";
 
 export const SIMULATOR_GIT_VERSION = "v1.35.0+juanie-simulator";
 
-/** Who a bearer token belongs to; a read-only user gets 403 Forbidden on every write. */
+/** Who a bearer token belongs to, and what RBAC would deny them (403 Forbidden). */
 export interface TokenUser {
   user: string;
+  /** Every write is forbidden. */
   readOnly?: boolean;
+  /** Resources this user may not touch at all: `nodes`, `deployments.apps`, … */
+  forbidden?: string[];
+  /** After this moment the token is refused (401), like an expired service-account token. */
+  expiresAt?: Date;
 }
 
 /** Pod logs, supplied by the workload controller. */
@@ -113,6 +118,7 @@ export class KubeApiServer {
       let user: TokenUser | undefined;
       const auth = req.headers.authorization;
       if (auth?.startsWith("Bearer ")) user = this.opts.tokens.get(auth.slice(7).trim());
+      if (user?.expiresAt && user.expiresAt.getTime() <= Date.now()) user = undefined;
       if (!user && !(path.length === 1 && publicPaths.includes(path[0] as string))) {
         throw new StatusError(401, "Unauthorized", "Unauthorized");
       }
@@ -455,9 +461,10 @@ export class KubeApiServer {
   }
 
   private authorize(req: Request, route: ResourceRoute, verb: string) {
-    if (!req.user.readOnly || ["get", "list", "watch"].includes(verb)) return;
     const { type, namespace, name } = route;
     const resource = type.group ? `${type.plural}.${type.group}` : type.plural;
+    const denied = req.user.forbidden?.includes(resource) ?? false;
+    if (!denied && (!req.user.readOnly || ["get", "list", "watch"].includes(verb))) return;
     const where = type.namespaced ? `in the namespace "${namespace ?? "default"}"` : "at the cluster scope";
     const sub = route.subresource ? `/${route.subresource}` : "";
     throw new StatusError(

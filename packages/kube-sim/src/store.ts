@@ -244,6 +244,7 @@ export class ClusterStore {
       if (rvPrecondition && rvPrecondition !== str(current.metadata.resourceVersion)) {
         throw staleConflict(type.plural, type.group, name);
       }
+      const allowance = lastAppliedAllowance(type, current, opts.manager);
       const merged = serverSideApply({
         type,
         current,
@@ -251,9 +252,7 @@ export class ClusterStore {
         manager: opts.manager,
         force: opts.force ?? false,
         scope,
-        ...(lastAppliedAllowance(type, current, opts.manager)
-          ? { allowedConflicts: lastAppliedAllowance(type, current, opts.manager) }
-          : {}),
+        ...(allowance ? { allowedConflicts: allowance } : {}),
       });
       return this.replace(
         type,
