@@ -462,6 +462,17 @@ spec:
     expect(logs.stderr).toMatch(
       /container "broken" in pod "broken-\S+" is waiting to start: trying and failing to pull image/,
     );
+    const describe = await k.run(["describe", "pods", "-l", "app=broken"]);
+    expect(describe.stdout).toMatch(
+      /Warning\s+Failed\s+\S+\s+kubelet\s+Failed to pull image "registry.example\/app:does-not-exist"/,
+    );
+    expect(describe.stdout).toMatch(
+      /Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/broken-\S+ to sim-node-1/,
+    );
+    const events = await k.run(["get", "events", "--field-selector", "involvedObject.name=broken"]);
+    expect(events.stdout).toMatch(
+      /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Normal\s+ScalingReplicaSet\s+deployment\/broken\s+Scaled up replica set broken-\S+ from 0 to 1\n$/,
+    );
     const crashLogs = await k.run(["logs", "deployment/crash"]);
     expect(crashLogs.stdout).toContain("fatal: container crash exited with code 1");
     // Following the logs shows the next restart's lines as they happen.

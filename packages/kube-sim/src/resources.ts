@@ -27,6 +27,8 @@ export interface ResourceType {
   /** Bumped on spec changes (objects with a spec/status split). */
   tracksGeneration: boolean;
   columns: PrinterColumn[];
+  /** Tables lead with the columns alone, the name last and hidden (Events). */
+  nameLast?: boolean;
   /** The CRD's openAPIV3Schema, for list semantics (x-kubernetes-list-type) of custom resources. */
   schema?: JsonObject;
 }
@@ -48,6 +50,7 @@ function builtin(
     subresources?: ResourceType["subresources"];
     generation?: boolean;
     columns?: PrinterColumn[];
+    nameLast?: boolean;
   } = {},
 ): ResourceType {
   const [group, version] = gv.includes("/") ? (gv.split("/") as [string, string]) : ["", gv];
@@ -65,6 +68,7 @@ function builtin(
     builtin: true,
     tracksGeneration: opts.generation ?? false,
     columns: opts.columns ?? [],
+    ...(opts.nameLast ? { nameLast: true } : {}),
   };
 }
 
@@ -117,7 +121,17 @@ export function builtinResources(): ResourceType[] {
         col("Version", ".status.nodeInfo.kubeletVersion"),
       ],
     }),
-    builtin("v1", "Event", "events", { shortNames: ["ev"] }),
+    builtin("v1", "Event", "events", {
+      shortNames: ["ev"],
+      nameLast: true,
+      columns: [
+        col("Last Seen", "#lastSeen"),
+        col("Type", ".type"),
+        col("Reason", ".reason"),
+        col("Object", "#involvedObject"),
+        col("Message", ".message"),
+      ],
+    }),
     builtin("v1", "Endpoints", "endpoints", { shortNames: ["ep"] }),
     builtin("v1", "PersistentVolumeClaim", "persistentvolumeclaims", { shortNames: ["pvc"], subresources: ["status"] }),
     builtin("v1", "PersistentVolume", "persistentvolumes", {

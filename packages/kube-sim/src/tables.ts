@@ -12,15 +12,17 @@ export function toTable(
   now = Date.now(),
 ): JsonObject {
   const columns = type.columns;
-  const hasAge = columns.some((c) => c.name === "Age");
+  const nameLast = type.nameLast === true;
+  const hasAge = nameLast || columns.some((c) => c.name === "Age");
+  const nameColumn: JsonObject = {
+    name: "Name",
+    type: "string",
+    format: "name",
+    description: "Name must be unique within a namespace.",
+    priority: nameLast ? 1 : 0,
+  };
   const definitions: JsonObject[] = [
-    {
-      name: "Name",
-      type: "string",
-      format: "name",
-      description: "Name must be unique within a namespace.",
-      priority: 0,
-    },
+    ...(nameLast ? [] : [nameColumn]),
     ...columns.map((c) => ({
       name: c.name,
       type: c.type,
@@ -29,16 +31,18 @@ export function toTable(
       priority: c.priority ?? 0,
     })),
     ...(hasAge ? [] : [{ name: "Age", type: "date", format: "", description: "CreationTimestamp", priority: 0 }]),
+    ...(nameLast ? [nameColumn] : []),
   ];
   return {
     kind: "Table",
     apiVersion: "meta.k8s.io/v1",
     metadata: { resourceVersion },
     columnDefinitions: definitions,
-    rows: objects.map((o) => ({
-      cells: [str(o.metadata.name) ?? "", ...columns.map((c) => cell(c, o, now)), ...(hasAge ? [] : [age(o, now)])],
-      object: o,
-    })),
+    rows: objects.map((o) => {
+      const name = str(o.metadata.name) ?? "";
+      const cells = [...columns.map((c) => cell(c, o, now)), ...(hasAge ? [] : [age(o, now)])];
+      return { cells: nameLast ? [...cells, name] : [name, ...cells], object: o };
+    }),
   };
 }
 
@@ -57,6 +61,14 @@ const num = (v: Json | undefined) => (typeof v === "number" ? v : 0);
 
 const SPECIAL: Record<string, (o: KubeObject, now: number) => Json> = {
   "#age": (o, now) => age(o, now),
+  "#lastSeen": (o, now) => {
+    const last = str(o.lastTimestamp) ?? str(o.metadata.creationTimestamp);
+    return last ? since(Date.parse(last), now) : "<unknown>";
+  },
+  "#involvedObject": (o) => {
+    const io = obj(o.involvedObject);
+    return `${String(io?.kind ?? "").toLowerCase()}/${String(io?.name ?? "")}`;
+  },
   "#data": (o) => Object.keys(obj(o.data) ?? {}).length + Object.keys(obj(o.binaryData) ?? {}).length,
   "#externalIP": (o) => {
     const ips = obj(o.spec)?.externalIPs;

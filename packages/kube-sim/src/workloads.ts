@@ -40,9 +40,12 @@ export class WorkloadController implements LogSource {
   private readonly failures: { image: string | RegExp; reason: PodFailure }[];
   private readonly unsubscribe: () => void;
   private flushScheduled = false;
+  /** Event names end in a hex timestamp, like the real ones, so a list is in the order they happened. */
+  private eventSeq = 0;
   private stopped = false;
   private readonly deployments: ResourceType;
   private readonly pods: ResourceType;
+  private readonly events: ResourceType;
 
   constructor(
     private readonly store: ClusterStore,
@@ -51,6 +54,7 @@ export class WorkloadController implements LogSource {
     this.failures = [...(opts.failures ?? []), { image: "does-not-exist", reason: "ImagePullBackOff" }];
     this.deployments = store.findKind("apps/v1", "Deployment") as ResourceType;
     this.pods = store.findKind("v1", "Pod") as ResourceType;
+    this.events = store.findKind("v1", "Event") as ResourceType;
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
   }
 
@@ -188,6 +192,17 @@ export class WorkloadController implements LogSource {
     const rollout = this.rollouts.get(uid);
     if (!rollout || rollout.hash !== hash) this.rollouts.set(uid, { hash, since: Date.now() });
 
+    const rsName = `${name}-${hash}`;
+    if (current.length !== replicas) {
+      const verb = current.length < replicas ? "up" : "down";
+      this.emit(
+        deployment,
+        "Normal",
+        "ScalingReplicaSet",
+        `Scaled ${verb} replica set ${rsName} from ${current.length} to ${replicas}`,
+        "deployment-controller",
+      );
+    }
     for (let i = current.length; i < replicas; i++) current.push(this.createPod(deployment, template, hash));
     while (current.length > replicas) {
       const extra = current.pop() as KubeObject;
@@ -240,6 +255,7 @@ export class WorkloadController implements LogSource {
       const pod = this.store.tryGet(this.pods, ns, name);
       if (!pod || pod.metadata.uid !== uid) return;
       const now = timestamp();
+      this.emit(pod, "Normal", "Scheduled", `Successfully assigned ${ns}/${name} to sim-node-1`, "default-scheduler");
       this.writePodStatus(pod, {
         phase: "Pending",
         conditions: [{ type: "PodScheduled", status: "True", lastTransitionTime: now }],
@@ -285,7 +301,20 @@ export class WorkloadController implements LogSource {
         restartCount: 0,
         containerID: `sim://${uid.slice(0, 8)}-${cname}`,
       };
+      this.emit(pod, "Normal", "Pulling", `Pulling image "${image}"`, "kubelet");
       if (failure === "ImagePullBackOff" || failure === "ErrImagePull") {
+        this.emit(
+          pod,
+          "Warning",
+          "Failed",
+          `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`,
+          "kubelet",
+        );
+        this.emit(pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet");
+        if (failure === "ImagePullBackOff") {
+          this.emit(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`, "kubelet");
+          this.emit(pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet");
+        }
         return {
           ...base,
           ready: false,
@@ -293,10 +322,20 @@ export class WorkloadController implements LogSource {
           state: { waiting: { reason: failure, message: `Back-off pulling image "${image}"` } },
         };
       }
+      this.emit(pod, "Normal", "Pulled", `Successfully pulled image "${image}"`, "kubelet");
+      this.emit(pod, "Normal", "Created", `Created container: ${cname}`, "kubelet");
+      this.emit(pod, "Normal", "Started", `Started container ${cname}`, "kubelet");
       this.appendLog(pod, cname, `container ${cname} started (image ${image})`);
       for (const line of annotationLines) this.appendLog(pod, cname, line);
       if (failure === "CrashLoopBackOff") {
         crashing = true;
+        this.emit(
+          pod,
+          "Warning",
+          "BackOff",
+          `Back-off restarting failed container ${cname} in pod ${name}_${ns}(${uid})`,
+          "kubelet",
+        );
         this.appendLog(pod, cname, `fatal: container ${cname} exited with code 1`);
         return {
           ...base,
@@ -350,12 +389,65 @@ export class WorkloadController implements LogSource {
     for (const s of list) {
       if (str(obj(obj(s.state)?.waiting)?.reason) !== "CrashLoopBackOff") continue;
       s.restartCount = Number(s.restartCount ?? 0) + 1;
+      this.emit(
+        pod,
+        "Warning",
+        "BackOff",
+        `Back-off restarting failed container ${String(s.name)} in pod ${name}_${ns}(${uid})`,
+        "kubelet",
+      );
       this.appendLog(pod, String(s.name), `container ${String(s.name)} started (image ${String(s.image)})`);
       this.appendLog(pod, String(s.name), `fatal: container ${String(s.name)} exited with code 1`);
     }
     status.containerStatuses = list;
     this.writePodStatus(pod, status);
     this.later(this.opts.restartIntervalMs ?? 2000, () => this.restart(ns, name, uid));
+  }
+
+  /**
+   * Records a core/v1 Event about an object, as the scheduler, kubelet and deployment controller do (what
+   * `kubectl describe` lists); a repeated one (same object, reason and message) counts up instead.
+   */
+  private emit(about: KubeObject, type: "Normal" | "Warning", reason: string, message: string, component: string) {
+    const ns = String(about.metadata.namespace ?? "default");
+    const uid = String(about.metadata.uid);
+    const now = timestamp();
+    const same = this.store
+      .list(this.events, ns)
+      .find((e) => obj(e.involvedObject)?.uid === uid && e.reason === reason && e.message === message);
+    if (same) {
+      const next = clone(same);
+      next.count = Number(same.count ?? 1) + 1;
+      next.lastTimestamp = now;
+      this.store.update(this.events, ns, String(same.metadata.name), next, { manager: component });
+      return;
+    }
+    const event: JsonObject = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: {
+        name: `${String(about.metadata.name)}.${(Date.now() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`,
+        namespace: ns,
+      },
+      involvedObject: {
+        apiVersion: about.apiVersion,
+        kind: about.kind,
+        namespace: ns,
+        name: String(about.metadata.name),
+        uid,
+      },
+      type,
+      reason,
+      message,
+      source: { component, host: component === "kubelet" ? "sim-node-1" : null },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: component,
+      reportingInstance: component === "kubelet" ? "sim-node-1" : "",
+    };
+    if (!obj(event.source)?.host) delete (event.source as JsonObject).host;
+    this.store.create(this.events, ns, event, { manager: component });
   }
 
   private writePodStatus(pod: KubeObject, status: JsonObject) {
