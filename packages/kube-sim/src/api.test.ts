@@ -278,6 +278,43 @@ describe("writes", () => {
     expect(noManager.json).toMatchObject({ code: 422, reason: "Invalid" });
   });
 
+  it("server-side apply merges keyed lists item by item and drops the items a manager no longer applies", async () => {
+    const apply = (manager: string, containers: JsonObject[]) =>
+      request(sim, "PATCH", `${DEPLOY}/keyed?fieldManager=${manager}`, {
+        contentType: "application/apply-patch+yaml",
+        body: {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name: "keyed" },
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: { app: "keyed" } },
+            template: { metadata: { labels: { app: "keyed" } }, spec: { containers } },
+          },
+        },
+      });
+    await apply("flux", [
+      {
+        name: "app",
+        image: "app:1",
+        env: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+        ],
+      },
+      { name: "sidecar", image: "proxy:1" },
+    ]);
+    const second = await apply("flux", [{ name: "app", image: "app:2", env: [{ name: "A", value: "1" }] }]);
+    const containers = (((second.json.spec as JsonObject).template as JsonObject).spec as JsonObject)
+      .containers as JsonObject[];
+    expect(containers.map((c) => [c.name, c.image, c.env])).toEqual([["app", "app:2", [{ name: "A", value: "1" }]]]);
+    const fields = (meta(second.json).managedFields as JsonObject[]).find((f) => f.manager === "flux") as JsonObject;
+    const containerFields = (
+      (((fields.fieldsV1 as JsonObject)["f:spec"] as JsonObject)["f:template"] as JsonObject)["f:spec"] as JsonObject
+    )["f:containers"] as JsonObject;
+    expect(Object.keys(containerFields)).toEqual(['k:{"name":"app"}']);
+  });
+
   it("does not persist dryRun=All writes", async () => {
     const dry = await request(sim, "POST", `${CM}?dryRun=All`, { body: { metadata: { name: "dry" } } });
     expect(dry.status).toBe(201);
