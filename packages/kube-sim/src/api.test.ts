@@ -412,11 +412,20 @@ describe("workloads", () => {
       const s = await statusOf("roll");
       return s?.observedGeneration === 2 && s.updatedReplicas === 2 && s.replicas === 2 && s.readyReplicas === 2;
     }, "the rollout");
-    const pods = await request(sim, "GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Droll");
-    const images = (pods.json.items as JsonObject[]).map(
-      (p) => (((p.spec as JsonObject).containers as JsonObject[])[0] as JsonObject).image,
-    );
-    expect(images).toEqual(["app:2", "app:2"]);
+    const pods = async () => {
+      const list = await request(sim, "GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Droll");
+      return (list.json.items as JsonObject[]).map((p) => ({
+        image: (((p.spec as JsonObject).containers as JsonObject[])[0] as JsonObject).image,
+        terminating: meta(p).deletionTimestamp !== undefined,
+      }));
+    };
+    // The old pods are Terminating first (graceful deletion), then the kubelet removes them.
+    expect((await pods()).filter((p) => p.image === "app:1").every((p) => p.terminating)).toBe(true);
+    await until(async () => (await pods()).every((p) => p.image === "app:2"), "the old pods to go");
+    expect(await pods()).toEqual([
+      { image: "app:2", terminating: false },
+      { image: "app:2", terminating: false },
+    ]);
     const scale = await request(sim, "PATCH", `${DEPLOY}/roll/scale`, {
       body: { spec: { replicas: 3 } },
       contentType: "application/merge-patch+json",

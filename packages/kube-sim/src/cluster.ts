@@ -53,6 +53,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   const store = new ClusterStore({
     ...(opts.historySize !== undefined ? { historySize: opts.historySize } : {}),
     ...(opts.crdEstablishDelayMs !== undefined ? { crdEstablishDelayMs: opts.crdEstablishDelayMs } : {}),
+    gracefulPodDeletion: opts.workloads !== false,
   });
   const token = opts.token ?? randomBytes(24).toString("base64url");
   const tokens = new Map<string, TokenUser>([[token, { user: "admin" }]]);

@@ -428,6 +428,7 @@ export class KubeApiServer {
         const deleted = store.delete(type, namespace, name as string, {
           dryRun: dryRun || (Array.isArray(opts.dryRun) && opts.dryRun.includes("All")),
           propagationPolicy: q.get("propagationPolicy") ?? str(opts.propagationPolicy) ?? "Background",
+          ...gracePeriod(q.get("gracePeriodSeconds") ?? opts.gracePeriodSeconds),
           preconditions: {
             ...(str(pre?.uid) ? { uid: str(pre?.uid) } : {}),
             ...(str(pre?.resourceVersion) ? { resourceVersion: str(pre?.resourceVersion) } : {}),
@@ -689,6 +690,11 @@ function managerFromUserAgent(ua: string): string {
 
 function wantsTable(accept: string): boolean {
   return accept.includes("as=Table");
+}
+
+function gracePeriod(v: Json | undefined): { gracePeriodSeconds?: number } {
+  const n = typeof v === "string" ? Number(v) : v;
+  return typeof n === "number" && Number.isFinite(n) ? { gracePeriodSeconds: n } : {};
 }
 
 function isTrue(v: string | null): boolean {

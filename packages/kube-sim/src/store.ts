@@ -36,6 +36,11 @@ export interface StoreOptions {
   historySize?: number;
   /** Delay before a new CRD is Established and its kinds served (a real API server takes a moment too). */
   crdEstablishDelayMs?: number;
+  /**
+   * Pods are deleted gracefully: they show Terminating (deletionTimestamp) until the kubelet removes them.
+   * Only with a kubelet (the workload controller), or they would stay Terminating forever.
+   */
+  gracefulPodDeletion?: boolean;
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -65,10 +70,12 @@ export class ClusterStore {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly historySize: number;
   private readonly crdDelay: number;
+  readonly gracefulPodDeletion: boolean;
 
   constructor(opts: StoreOptions = {}) {
     this.historySize = opts.historySize ?? 10_000;
     this.crdDelay = opts.crdEstablishDelayMs ?? 20;
+    this.gracefulPodDeletion = opts.gracefulPodDeletion ?? false;
     for (const r of builtinResources()) this.types.set(resourceId(r), [r]);
   }
 
@@ -304,6 +311,8 @@ export class ClusterStore {
       dryRun?: boolean;
       propagationPolicy?: string;
       preconditions?: { uid?: string; resourceVersion?: string };
+      /** 0 deletes a pod at once; otherwise a pod is Terminating until the kubelet removes it. */
+      gracePeriodSeconds?: number;
     } = {},
   ): KubeObject {
     const current = this.get(type, namespace, name);
@@ -319,6 +328,15 @@ export class ClusterStore {
       );
     }
     if (opts.dryRun) return current;
+    const graceful =
+      this.gracefulPodDeletion && type.kind === "Pod" && type.group === "" && opts.gracePeriodSeconds !== 0;
+    if (graceful) {
+      if (meta.deletionTimestamp) return current;
+      const next = clone(current);
+      next.metadata.deletionTimestamp = timestamp();
+      next.metadata.deletionGracePeriodSeconds = opts.gracePeriodSeconds ?? 30;
+      return this.commit(type, "MODIFIED", next, current);
+    }
     const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : [];
     if (finalizers.length > 0 || (type.kind === "Namespace" && this.namespaceHasContent(name))) {
       if (!meta.deletionTimestamp) {

@@ -15,6 +15,8 @@ export const LOG_ANNOTATION = "kube-sim.juanie.dev/log";
 export interface WorkloadOptions {
   /** From a pod's creation to its containers running and Ready. Default 200 ms. */
   podStartMs?: number;
+  /** From a pod's deletion to its removal (it shows Terminating meanwhile). Default 100 ms. */
+  podStopMs?: number;
   /** How often a crash-looping container restarts (restartCount grows). Default 2 s. */
   restartIntervalMs?: number;
   /** Images that fail: a substring or pattern of the image reference, and how. */
@@ -136,6 +138,8 @@ export class WorkloadController implements LogSource {
     } else if (e.resource === "/pods") {
       if (e.type === "DELETED") this.logs.delete(String(meta.uid));
       if (e.type === "ADDED") this.startPod(e.object);
+      if (e.type === "MODIFIED" && meta.deletionTimestamp && !e.previous?.metadata.deletionTimestamp)
+        this.stopPod(e.object);
       const owner = ownerDeployment(e.object);
       if (owner) this.enqueue(`${String(meta.namespace)}/${owner}`);
     }
@@ -272,6 +276,19 @@ export class WorkloadController implements LogSource {
         })),
       });
       this.later(this.opts.podStartMs ?? 200, () => this.runContainers(ns, name, uid));
+    });
+  }
+
+  /** A pod being deleted: its containers stop, then the kubelet removes it (after podStopMs). */
+  private stopPod(pod: KubeObject) {
+    const ns = String(pod.metadata.namespace);
+    const name = String(pod.metadata.name);
+    const uid = String(pod.metadata.uid);
+    const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000;
+    this.later(Math.min(grace, this.opts.podStopMs ?? 100), () => {
+      const current = this.store.tryGet(this.pods, ns, name);
+      if (!current || current.metadata.uid !== uid) return;
+      this.store.delete(this.pods, ns, name, { gracePeriodSeconds: 0 });
     });
   }
 
