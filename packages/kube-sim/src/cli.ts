@@ -1,0 +1,54 @@
+// `npm run kube-sim`: a simulated Kubernetes cluster on its own (test tooling and demo aid).
+// Prints its API URL, the admin bearer token and the path of a kubeconfig for it; Ctrl-C stops it.
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startKubeSim } from "./cluster.ts";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "6443" },
+    host: { type: "string", default: "127.0.0.1" },
+    kubeconfig: { type: "string" },
+    flux: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    "Usage: npm run kube-sim -- [--port 6443] [--host 127.0.0.1] [--kubeconfig FILE]\n" +
+      "Starts the Kubernetes API simulator (not a real cluster) and writes a kubeconfig for kubectl.\n",
+  );
+  process.exit(0);
+}
+if (values.flux) {
+  process.stderr.write("kube-sim: --flux (the Flux simulator) is not there yet; it comes with issue 9 part 7.\n");
+  process.exit(2);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`kube-sim: --port must be a port number (0-65535), got "${values.port}"\n`);
+  process.exit(2);
+}
+const sim = await startKubeSim({ host: values.host, port });
+const file = values.kubeconfig ?? path.join(os.tmpdir(), `juanie-kube-sim-${new URL(sim.url).port}.kubeconfig`);
+await sim.writeKubeconfig(path.resolve(file));
+process.stdout.write(
+  [
+    "Simulated Kubernetes cluster (juanie-simulator, test tooling — not a real cluster)",
+    `  API URL:     ${sim.url}`,
+    `  token:       ${sim.token}`,
+    `  kubeconfig:  ${path.resolve(file)}`,
+    "",
+    `Try: kubectl --kubeconfig ${path.resolve(file)} get nodes`,
+    "",
+  ].join("\n"),
+);
+const stop = async () => {
+  await sim.close();
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
