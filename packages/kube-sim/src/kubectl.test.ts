@@ -281,8 +281,12 @@ describe("kubectl against the simulated cluster", () => {
     expect(del.stdout).toBe('deployment.apps "api" deleted from default namespace\n');
     const get = await k.run(["get", "deployment", "api"]);
     expect(get).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): deployments.apps "api" not found\n' });
-    // Its pods were garbage-collected with it.
-    const pods = await k.run(["get", "pods", "-l", "app=api", "-o", "name"]);
+    // Its pods are garbage-collected after it: Terminating for a moment, as on a real cluster, then gone.
+    let pods = await k.run(["get", "pods", "-l", "app=api", "-o", "name"]);
+    for (const until = Date.now() + 15_000; pods.stdout !== "" && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      pods = await k.run(["get", "pods", "-l", "app=api", "-o", "name"]);
+    }
     expect(pods.stdout).toBe("");
   });
 
