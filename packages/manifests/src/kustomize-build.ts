@@ -74,14 +74,17 @@ async function onPath(name: string): Promise<string | null> {
 /** The tool at `binary` (kustomize or kubectl, told apart by what it answers), or null if it is neither. */
 export async function probeKustomize(binary: string): Promise<KustomizeTool | null> {
   if (!(await isExecutable(binary))) return null;
-  try {
-    const k = await run(binary, ["version"]);
-    // kustomize v5: `v5.7.1`; v4: `{Version:kustomize/v4.5.7 GitCommit:…}`.
-    const own = /^(?:\{Version:kustomize\/)?(v\d+\.\d+\.\d+)/.exec(k.stdout.trim());
-    if (own?.[1]) return { binary, flavour: "kustomize", version: own[1] };
-  } catch {
-    // not kustomize (kubectl's `version` wants a server) — try kubectl's client version
-  }
+  // kubectl's plain `version` asks a server too: go straight to its client version (start-up runs this).
+  const looksLikeKubectl = nodePath.basename(binary).startsWith("kubectl");
+  if (!looksLikeKubectl)
+    try {
+      const k = await run(binary, ["version"]);
+      // kustomize v5: `v5.7.1`; v4: `{Version:kustomize/v4.5.7 GitCommit:…}`.
+      const own = /^(?:\{Version:kustomize\/)?(v\d+\.\d+\.\d+)/.exec(k.stdout.trim());
+      if (own?.[1]) return { binary, flavour: "kustomize", version: own[1] };
+    } catch {
+      // not kustomize (kubectl's `version` wants a server) — try kubectl's client version
+    }
   try {
     const k = await run(binary, ["version", "--client"]);
     const embedded = /Kustomize Version:\s*(v\d+\.\d+\.\d+)/.exec(k.stdout);
