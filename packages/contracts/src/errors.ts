@@ -7,6 +7,8 @@ export const errorCodes = [
   "INVALID_INPUT",
   "METHOD_NOT_ALLOWED",
   "UNSUPPORTED_MEDIA_TYPE",
+  /** A system the platform depends on (a cluster's API) could not be reached or refused the call. */
+  "UNAVAILABLE",
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { userSummary } from "./api.ts";
+import { kubeNamespaceSchema } from "./clusters.ts";
 import { cursorSchema, limitSchema, nameSchema, page, uuidSchema } from "./common.ts";
 
 // ---------- repositories ----------
@@ -128,6 +129,16 @@ export const gitopsSettings = z.object({
   path: z.string().trim().max(500).nullable(),
   syncInterval: durationSchema,
   autoSync: z.boolean(),
+  /** The cluster Flux runs in (an organization cluster); null: the environment is only recorded from Git. */
+  clusterId: uuidSchema.nullable().default(null),
+  /** Where the workloads go; `<project>-<environment>` when empty. Created if missing. */
+  namespace: kubeNamespaceSchema.nullable().default(null),
+  /** Flux deletes what was removed from Git. */
+  prune: z.boolean().default(true),
+  /** How long Flux waits for the workloads to become healthy. */
+  timeout: durationSchema.default("5m"),
+  /** Flux reports Ready only when the applied workloads are ready (health checks). */
+  wait: z.boolean().default(true),
 });
 export type GitopsSettings = z.infer<typeof gitopsSettings>;
 
@@ -176,6 +187,35 @@ export const environment = z.object({
   gitops: gitopsSettings,
   grants: z.array(environmentGrant),
   myPermission: environmentPermissionSchema.nullable(),
+  /** The cluster it runs in and what Flux says about it there, live. */
+  cluster: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      simulated: z.boolean(),
+      status: z.string(),
+      namespace: z.string(),
+      fluxName: z.string(),
+      fluxNamespace: z.string(),
+      /** off | applying | applied | removing | error: the platform's Flux objects in the cluster. */
+      gitopsState: z.string(),
+      gitopsError: z.string().nullable(),
+    })
+    .nullable(),
+  flux: z
+    .object({
+      state: z.string(),
+      reason: z.string().nullable(),
+      message: z.string().nullable(),
+      appliedRevision: z.string().nullable(),
+      artifactRevision: z.string().nullable(),
+      lastReconcileAt: z.string().nullable(),
+      suspended: z.boolean(),
+      /** A sync asked for and not yet handled by Flux. */
+      syncPending: z.boolean(),
+      workloads: z.array(z.object({ kind: z.string(), name: z.string(), ready: z.number(), desired: z.number() })),
+    })
+    .nullable(),
   lastDeployment: z
     .object({ id: z.string(), status: z.string(), commitSha: z.string().nullable(), createdAt: z.string() })
     .nullable(),
@@ -227,6 +267,10 @@ export const deploymentStatusValues = [
   "queued",
   "committing",
   "committed",
+  "fetched",
+  "applied",
+  "healthy",
+  "superseded",
   "running",
   "succeeded",
   "rejected",

@@ -299,6 +299,112 @@ export const environmentPermission = pgEnum("environment_permission", ["read", "
 export const deploymentMethod = pgEnum("deployment_method", ["gitops-ui", "gitops-git", "manual", "rollback"]);
 export const deploymentStrategy = pgEnum("deployment_strategy", ["rolling", "blue_green", "canary"]);
 
+/** A Kubernetes cluster an organization deploys to. */
+export const clusters = pgTable(
+  "clusters",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** kubeconfig: a pasted kubeconfig (encrypted below); in_cluster: the platform's own service account. */
+    connection: text("connection").$type<"kubeconfig" | "in_cluster">().notNull(),
+    /** AES-256-GCM ciphertext of the kubeconfig; never returned, never written to disk in clear. */
+    kubeconfig: text("kubeconfig"),
+    context: text("context"),
+    /** The API server URL (not secret), shown in the list. */
+    server: text("server"),
+    /** connected | error | unknown: the last connection check. */
+    status: text("status").notNull().default("unknown"),
+    statusReason: text("status_reason"),
+    statusMessage: text("status_message"),
+    serverVersion: text("server_version"),
+    nodesTotal: integer("nodes_total"),
+    nodesReady: integer("nodes_ready"),
+    /** The API answered as the Juanie Kubernetes simulator (test tooling and demo aid). */
+    simulated: boolean("simulated").notNull().default(false),
+    lastCheckedAt: timestamp("last_checked_at", { withTimezone: true }),
+    fluxNamespace: text("flux_namespace").notNull().default("flux-system"),
+    /** A mirror of Flux's release manifests: a URL template with `{version}` (air-gapped networks). */
+    fluxMirrorUrl: text("flux_mirror_url"),
+    /** The live-status watch: connected | reconnecting | stopped, with the last error. */
+    watchState: text("watch_state").notNull().default("stopped"),
+    watchError: text("watch_error"),
+    /** Last health seen by the periodic Flux check (healthy | unhealthy | absent), to notify on a change. */
+    fluxHealth: text("flux_health"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("clusters_org_name_key").on(t.organizationId, t.name)],
+);
+
+/** Flux installs, upgrades and uninstalls run by the platform, with their progress and manifests (to go back to). */
+export const fluxOperations = pgTable(
+  "flux_operations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    clusterId: uuid("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "cascade" }),
+    action: text("action").$type<"install" | "upgrade" | "uninstall" | "adopt">().notNull(),
+    version: text("version"),
+    /** release | mirror | upload | flux-cli | operator | previous */
+    source: text("source").notNull(),
+    status: text("status").$type<"queued" | "running" | "succeeded" | "failed">().notNull().default("queued"),
+    progress: jsonb("progress")
+      .$type<{ phase: string; done: number; total: number; message: string; at: string }[]>()
+      .notNull()
+      .default([]),
+    /** The manifests applied (install/upgrade), kept so an upgrade can be undone and an uninstall knows what to delete. */
+    manifest: text("manifest"),
+    error: text("error"),
+    requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("flux_operations_cluster_idx").on(t.clusterId, t.createdAt)],
+);
+
+/** Flux objects as last seen in a cluster (GitRepository, Kustomization, HelmRelease …), kept by the status watch. */
+export const gitopsResources = pgTable(
+  "gitops_resources",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    clusterId: uuid("cluster_id")
+      .notNull()
+      .references(() => clusters.id, { onDelete: "cascade" }),
+    environmentId: uuid("environment_id").references(() => environments.id, { onDelete: "set null" }),
+    apiVersion: text("api_version").notNull(),
+    kind: text("kind").notNull(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    uid: text("uid"),
+    /** ready | reconciling | failed | suspended | unknown */
+    state: text("state").notNull(),
+    reason: text("reason"),
+    message: text("message"),
+    artifactRevision: text("artifact_revision"),
+    appliedRevision: text("applied_revision"),
+    attemptedRevision: text("attempted_revision"),
+    requestedAt: text("requested_at"),
+    lastHandledReconcileAt: text("last_handled_reconcile_at"),
+    lastReconcileAt: timestamp("last_reconcile_at", { withTimezone: true }),
+    suspended: boolean("suspended").notNull().default(false),
+    generation: integer("generation"),
+    observedGeneration: integer("observed_generation"),
+    history: jsonb("history").$type<Record<string, unknown>[]>(),
+    inventoryCount: integer("inventory_count"),
+    workloads: jsonb("workloads").$type<{ kind: string; name: string; ready: number; desired: number }[]>(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("gitops_resources_object_key").on(t.clusterId, t.kind, t.namespace, t.name),
+    index("gitops_resources_environment_idx").on(t.environmentId),
+  ],
+);
+
 export const repositories = pgTable(
   "repositories",
   {
@@ -352,6 +458,21 @@ export const environments = pgTable(
     /** A Go-style duration as Flux takes it: 30s, 1m, 5m, 1h. */
     syncInterval: text("sync_interval").notNull().default("5m"),
     autoSync: boolean("auto_sync").notNull().default(true),
+    /** The cluster the environment runs in; its Flux objects and workloads live there. */
+    clusterId: uuid("cluster_id").references(() => clusters.id, { onDelete: "set null" }),
+    /** Namespace the workloads are applied into (the Kustomization's targetNamespace); default `<project>-<environment>`. */
+    namespace: text("namespace"),
+    /** Name of the GitRepository, Kustomization and Secret in the cluster's Flux namespace. */
+    fluxName: text("flux_name"),
+    prune: boolean("prune").notNull().default(true),
+    /** How long Flux waits for the applied workloads to become healthy (Go duration). */
+    reconcileTimeout: text("reconcile_timeout").notNull().default("5m"),
+    /** Flux waits for every applied object to be ready (health checks) before reporting Ready. */
+    waitForHealth: boolean("wait_for_health").notNull().default(true),
+    /** Where the environment's Flux objects stand in the cluster: off | applying | applied | removing | error. */
+    gitopsState: text("gitops_state").notNull().default("off"),
+    gitopsError: text("gitops_error"),
+    gitopsAppliedAt: timestamp("gitops_applied_at", { withTimezone: true }),
     /** Head of the branch when push detection last looked (fallback polling). */
     lastSeenSha: text("last_seen_sha"),
     lastPolledAt: timestamp("last_polled_at", { withTimezone: true }),
@@ -411,6 +532,15 @@ export const deployments = pgTable(
     requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
     /** For rollbacks: the deployment whose tree is restored. */
     rollbackOfId: uuid("rollback_of_id"),
+    /** The cluster side, as Flux reported it: when the source fetched, the Kustomization applied, the workloads became healthy. */
+    fetchedAt: timestamp("fetched_at", { withTimezone: true }),
+    appliedAt: timestamp("applied_at", { withTimezone: true }),
+    healthyAt: timestamp("healthy_at", { withTimezone: true }),
+    /** Flux's reason and message when the rollout failed (or the newer revision that superseded it). */
+    rolloutReason: text("rollout_reason"),
+    rolloutMessage: text("rollout_message"),
+    /** Ready pods over desired, per workload, as last seen. */
+    workloads: jsonb("workloads").$type<{ kind: string; name: string; ready: number; desired: number }[]>(),
     error: text("error"),
     conflict: jsonb("conflict").$type<{ field: string; base: unknown; theirs: unknown; ours: unknown }[]>(),
     approvalExpiresAt: timestamp("approval_expires_at", { withTimezone: true }),

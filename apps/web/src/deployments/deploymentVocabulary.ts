@@ -32,6 +32,10 @@ export const statusTones: Record<DeploymentStatus, Tone> = {
   queued: "info",
   committing: "info",
   committed: "success",
+  fetched: "info",
+  applied: "info",
+  healthy: "success",
+  superseded: "neutral",
   running: "info",
   succeeded: "success",
   rejected: "danger",
@@ -66,8 +70,13 @@ export function gitStepState(deployment: Pick<DeploymentDetail, "status" | "comm
     case "running":
       return "active";
     case "committed":
+    case "fetched":
+    case "applied":
+    case "healthy":
     case "succeeded":
       return "done";
+    case "superseded":
+      return "stopped";
     case "rolled_back":
       return deployment.commitSha ? "done" : "stopped";
     case "failed":

@@ -14,6 +14,11 @@ describe("the environment form", () => {
       path: "k8s/overlays/development",
       syncInterval: "1m",
       autoSync: true,
+      clusterId: "",
+      namespace: "",
+      prune: true,
+      timeout: "5m",
+      wait: true,
     });
     expect(newEnvironmentForm(null).gitops.enabled).toBe(false);
   });
@@ -59,9 +64,16 @@ describe("the environment form", () => {
         path: "k8s/overlays/production",
         syncInterval: "10m",
         autoSync: false,
+        clusterId: "0b9a4c07-3f5e-4c53-9a43-1f1f1b1b1b1b",
+        namespace: "shop-production",
+        prune: false,
+        timeout: "10m",
+        wait: true,
       },
       grants: [],
       myPermission: "admin",
+      cluster: null,
+      flux: null,
       lastDeployment: null,
       createdAt: "2025-01-01T00:00:00.000Z",
     };

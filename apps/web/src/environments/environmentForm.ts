@@ -19,6 +19,13 @@ export interface EnvironmentForm {
     path: string;
     syncInterval: string;
     autoSync: boolean;
+    /** "" = no cluster: deployments are recorded from Git only. */
+    clusterId: string;
+    /** "" = `<project>-<environment>`. */
+    namespace: string;
+    prune: boolean;
+    timeout: string;
+    wait: boolean;
   };
 }
 
@@ -42,6 +49,11 @@ export function newEnvironmentForm(repositoryId: string | null): EnvironmentForm
       path: "",
       syncInterval: "5m",
       autoSync: true,
+      clusterId: "",
+      namespace: "",
+      prune: true,
+      timeout: "5m",
+      wait: true,
     },
   };
   applySuggestion(form, "development", null);
@@ -80,6 +92,11 @@ export function formFromEnvironment(env: Environment): EnvironmentForm {
       path: env.gitops.path ?? "",
       syncInterval: env.gitops.syncInterval,
       autoSync: env.gitops.autoSync,
+      clusterId: env.gitops.clusterId ?? "",
+      namespace: env.gitops.namespace ?? "",
+      prune: env.gitops.prune,
+      timeout: env.gitops.timeout,
+      wait: env.gitops.wait,
     },
   };
 }
@@ -100,6 +117,11 @@ export function environmentInput(form: EnvironmentForm) {
       path: form.gitops.path.trim() || null,
       syncInterval: form.gitops.syncInterval.trim(),
       autoSync: form.gitops.autoSync,
+      clusterId: form.gitops.clusterId || null,
+      namespace: form.gitops.namespace.trim() || null,
+      prune: form.gitops.prune,
+      timeout: form.gitops.timeout.trim(),
+      wait: form.gitops.wait,
     },
   };
 }

@@ -117,6 +117,8 @@ const expected: Record<Action, Record<Who, Cell>> = {
     ...orgAdminOnly("environment deploy permission"),
     "org admin": "requires environment deploy permission",
   },
+  "cluster.read": anyOrgMember,
+  "cluster.manage": orgAdminOnly("organization admin"),
   "platform.audit.read": { ...orgAdminOnly("platform administrator"), "org admin": "requires platform administrator" },
 };
 

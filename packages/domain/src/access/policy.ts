@@ -32,6 +32,9 @@ export const actions = [
   "environment.manage",
   "deployment.create",
   "deployment.approve",
+  // clusters (organization-wide)
+  "cluster.read",
+  "cluster.manage",
   // platform
   "platform.audit.read",
 ] as const;
@@ -126,6 +129,8 @@ const describe: Record<Action, string> = {
   "environment.manage": "managing environments",
   "deployment.create": "deploying to this environment",
   "deployment.approve": "approving deployments to this environment",
+  "cluster.read": "viewing the organization's clusters",
+  "cluster.manage": "managing the organization's clusters and their Flux",
   "platform.audit.read": "reading the platform-wide audit log",
 };
 
@@ -138,7 +143,10 @@ export function decide(subject: Subject, action: Action): Decision {
 
   switch (action) {
     case "org.read":
+    case "cluster.read":
       return org ? allow : deny("organization member", what, null);
+    case "cluster.manage":
+      return isOrgAdmin ? allow : deny("organization admin", what, orgRoleLabel);
     case "org.update":
     case "org.delete":
     case "org.member.manage":

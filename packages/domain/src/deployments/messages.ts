@@ -10,6 +10,8 @@ const finished: Partial<Record<DeploymentStatus, string>> = {
   committed: "was already committed",
   succeeded: "has already succeeded",
   rolled_back: "was already rolled back",
+  healthy: "is already healthy",
+  superseded: "was superseded by a newer revision",
 };
 
 const verbs: Record<DeploymentEvent, string> = {
@@ -28,6 +30,11 @@ const verbs: Record<DeploymentEvent, string> = {
   succeed: "be marked succeeded",
   fail: "be marked failed",
   roll_back: "be rolled back",
+  fetch: "be marked fetched",
+  apply: "be marked applied",
+  become_healthy: "be marked healthy",
+  rollout_fail: "be marked failed",
+  supersede: "be marked superseded",
 };
 
 /**

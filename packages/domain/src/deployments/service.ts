@@ -46,7 +46,13 @@ import { countApprovals } from "./approvals.ts";
 import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { cancelCommittingDeployment, isStuck, recordPushSha, settledIfLanded } from "./recovery.ts";
-import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
+import {
+  type DeploymentEvent,
+  type DeploymentStatus,
+  isDeploymentStatus,
+  isLanded,
+  transitionDeployment,
+} from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -859,7 +865,7 @@ export async function markRolledBack(tx: Executor, rollback: DeploymentRow, now:
     .where(
       and(
         eq(deployments.environmentId, rollback.environmentId),
-        inArray(deployments.status, ["committed", "succeeded"]),
+        inArray(deployments.status, ["committed", "fetched", "applied", "healthy", "succeeded"]),
         sql`${deployments.createdAt} > (select t.created_at from deployments t where t.id = ${target.id})`,
         sql`${deployments.id} <> ${rollback.id}`,
         sql`${deployments.id} <> ${target.id}`,
@@ -880,7 +886,7 @@ export async function rollbackDeployment(
   const [candidate] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
   const targetSha = candidate?.commitSha;
   const rendered =
-    candidate && targetSha && ["committed", "succeeded", "rolled_back"].includes(candidate.status)
+    candidate && targetSha && isLanded(candidate.status)
       ? await renderBeforeTx(deps, actor, candidate.environmentId, async (target) => {
           const preview = await deps.git
             .preview(remoteOf(deps, target.repo), {
@@ -899,7 +905,7 @@ export async function rollbackDeployment(
     async (tx, audit) => {
       const [targetRow] = await tx.select().from(deployments).where(eq(deployments.id, input.deploymentId));
       if (!targetRow) throw new NotFoundError("Deployment");
-      if (!targetRow.commitSha || !["committed", "succeeded", "rolled_back"].includes(targetRow.status)) {
+      if (!targetRow.commitSha || !isLanded(targetRow.status)) {
         await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
         throw deploymentRefused("has no commit to return to: only committed deployments can be rolled back to");
       }
@@ -1174,11 +1180,7 @@ export async function getDeployment(
         (d.requestedById === actor.user.id || permission === "admin")) ||
       (d.status === "committing" && permission === "admin" && isStuck(d, deps.clock.now())),
     canRetry: permission === "admin" && isStuck(d, deps.clock.now()),
-    canRollBack:
-      canDeploy &&
-      !!d.commitSha &&
-      ["committed", "succeeded", "rolled_back"].includes(d.status) &&
-      d.method !== "manual",
+    canRollBack: canDeploy && !!d.commitSha && isLanded(d.status) && d.method !== "manual",
     durationMs: d.finishedAt ? d.finishedAt.getTime() - d.createdAt.getTime() : null,
   };
 }

@@ -28,6 +28,23 @@ const allowed: [DeploymentStatus, DeploymentEvent, DeploymentStatus][] = [
   ["committing", "requeue", "queued"],
   ["committing", "cancel", "cancelled"],
   ["committed", "roll_back", "rolled_back"],
+  ["committed", "fetch", "fetched"],
+  ["committed", "apply", "applied"],
+  ["committed", "become_healthy", "healthy"],
+  ["committed", "rollout_fail", "failed"],
+  ["committed", "supersede", "superseded"],
+  ["fetched", "apply", "applied"],
+  ["fetched", "become_healthy", "healthy"],
+  ["fetched", "rollout_fail", "failed"],
+  ["fetched", "supersede", "superseded"],
+  ["fetched", "roll_back", "rolled_back"],
+  ["applied", "become_healthy", "healthy"],
+  ["applied", "rollout_fail", "failed"],
+  ["applied", "supersede", "superseded"],
+  ["applied", "roll_back", "rolled_back"],
+  ["healthy", "roll_back", "rolled_back"],
+  ["failed", "apply", "applied"],
+  ["failed", "become_healthy", "healthy"],
   ["running", "succeed", "succeeded"],
   ["running", "fail", "failed"],
   ["running", "cancel", "cancelled"],
@@ -50,7 +67,7 @@ describe("deployment state machine", () => {
 
   it("nothing leaves a terminal status", () => {
     const terminal = deploymentStatuses.filter(isTerminal);
-    expect(terminal.sort()).toEqual(["cancelled", "expired", "failed", "rejected", "rolled_back"]);
+    expect(terminal.sort()).toEqual(["cancelled", "expired", "rejected", "rolled_back", "superseded"]);
   });
 
   it("a deployment that waits for approval can never be pushed without an approval", () => {

@@ -9,8 +9,14 @@
  *                                   not on the branch: tried once more) | ─cancel→ cancelled (an administrator)
  * Git road (gitops-git):          pending ─observe→ committed
  * Manual:                         pending ─start→ running ─succeed→ succeeded | ─fail→ failed
- * Any committed/succeeded deployment may later be rolled back: ─roll_back→ rolled_back.
- * The cluster side (reconciling, healthy, degraded) extends `committed` in the next step.
+ * Cluster side (Flux, as the status watch sees it), extending `committed`:
+ *                                 committed ─fetch→ fetched ─apply→ applied ─become_healthy→ healthy
+ *                                 (steps may be skipped when Flux moved faster than the watch saw it)
+ *                                 committed|fetched|applied ─rollout_fail→ failed (Flux's reason and message)
+ *                                 committed|fetched|applied ─supersede→ superseded (a newer revision was applied first)
+ *                                 failed ─apply / become_healthy→ (Flux retried and the same revision went through;
+ *                                 only for a rollout failure, never for a failed commit — the caller checks)
+ * Any deployment that reached the branch may later be rolled back: ─roll_back→ rolled_back.
  */
 export const deploymentStatuses = [
   "pending",
@@ -18,6 +24,10 @@ export const deploymentStatuses = [
   "queued",
   "committing",
   "committed",
+  "fetched",
+  "applied",
+  "healthy",
+  "superseded",
   "running",
   "succeeded",
   "rejected",
@@ -44,6 +54,11 @@ export const deploymentEvents = [
   "succeed",
   "fail",
   "roll_back",
+  "fetch",
+  "apply",
+  "become_healthy",
+  "rollout_fail",
+  "supersede",
 ] as const;
 export type DeploymentEvent = (typeof deploymentEvents)[number];
 
@@ -59,13 +74,30 @@ const transitions: Record<DeploymentStatus, Partial<Record<DeploymentEvent, Depl
   awaiting_approval: { approve: "queued", reject: "rejected", expire: "expired", cancel: "cancelled" },
   queued: { start_commit: "committing", cancel: "cancelled", commit_failed: "failed" },
   committing: { commit_succeeded: "committed", commit_failed: "failed", requeue: "queued", cancel: "cancelled" },
-  committed: { roll_back: "rolled_back" },
+  committed: {
+    fetch: "fetched",
+    apply: "applied",
+    become_healthy: "healthy",
+    rollout_fail: "failed",
+    supersede: "superseded",
+    roll_back: "rolled_back",
+  },
+  fetched: {
+    apply: "applied",
+    become_healthy: "healthy",
+    rollout_fail: "failed",
+    supersede: "superseded",
+    roll_back: "rolled_back",
+  },
+  applied: { become_healthy: "healthy", rollout_fail: "failed", supersede: "superseded", roll_back: "rolled_back" },
+  healthy: { roll_back: "rolled_back" },
+  superseded: {},
   running: { succeed: "succeeded", fail: "failed", cancel: "cancelled" },
   succeeded: { roll_back: "rolled_back" },
   rejected: {},
   expired: {},
   cancelled: {},
-  failed: {},
+  failed: { apply: "applied", become_healthy: "healthy" },
   rolled_back: {},
 };
 
@@ -76,6 +108,15 @@ export function transitionDeployment(from: DeploymentStatus, event: DeploymentEv
   return to
     ? { ok: true, to }
     : { ok: false, error: `a deployment that is ${from.replace("_", " ")} cannot ${event.replace("_", " ")}` };
+}
+
+/** Statuses of a deployment whose commit is on the environment's branch (rollback targets, push detection). */
+export const landedStatuses = ["committed", "fetched", "applied", "healthy", "succeeded", "rolled_back"] as const;
+/** Statuses the cluster side still moves forward. */
+export const rolloutStatuses = ["committed", "fetched", "applied"] as const;
+
+export function isLanded(status: string): boolean {
+  return (landedStatuses as readonly string[]).includes(status);
 }
 
 export function isTerminal(status: DeploymentStatus): boolean {

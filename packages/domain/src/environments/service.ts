@@ -122,6 +122,11 @@ async function toEnvironment(
       path: env.path,
       syncInterval: env.syncInterval,
       autoSync: env.autoSync,
+      clusterId: env.clusterId,
+      namespace: env.namespace,
+      prune: env.prune,
+      timeout: env.reconcileTimeout,
+      wait: env.waitForHealth,
     },
     grants: grants.map((g) => ({
       subjectType: g.subjectType,
@@ -130,6 +135,8 @@ async function toEnvironment(
       permission: g.permission,
     })),
     myPermission: await environmentPermissionOf(db, actor, env, subject),
+    cluster: null,
+    flux: null,
     lastDeployment: last
       ? { id: last.id, status: last.status, commitSha: last.commitSha, createdAt: last.createdAt.toISOString() }
       : null,
@@ -301,6 +308,11 @@ export async function createSuggestedEnvironments(
           path: s.path,
           syncInterval: s.syncInterval,
           autoSync: s.autoSync,
+          clusterId: null,
+          namespace: null,
+          prune: true,
+          timeout: "5m",
+          wait: true,
         },
       };
       const row = await insertEnvironment(deps, tx, envInput);

@@ -52,6 +52,17 @@ export class UnauthenticatedError extends DomainError {
   }
 }
 
+/** A cluster (or another system the platform calls) could not be reached or refused: nothing was changed there. */
+export class UnavailableError extends DomainError {
+  readonly code = "UNAVAILABLE" as const;
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Bad input the schema could not catch (it needs the database or the clock). */
 export class InputError extends DomainError {
   readonly code = "INVALID_INPUT" as const;
