@@ -137,6 +137,8 @@ export function normaliseClusterError(e: unknown, server: string, opts: { timeou
     return new ClusterError("unreachable", `cannot reach ${server} (${code})`, { code });
   }
   const msg = e instanceof Error ? e.message : String(e);
+  const unserved = /Unrecognized API version and kind: (\S+) (\S+)/.exec(msg);
+  if (unserved) return new ClusterError("not_found", `the cluster does not serve ${unserved[1]} ${unserved[2]}`);
   return new ClusterError("server", `request to ${server} failed: ${msg.split("\n")[0]!.slice(0, 300)}`);
 }
 
