@@ -5,7 +5,10 @@ import { applyObjects, ensureNamespace, getObject } from "./apply.ts";
 import { crd } from "./flux.testing.ts";
 import { buildGitOpsObjects, type GitOpsInput, GitOpsInputError, gitOpsObjectRefs } from "./flux-objects.ts";
 import { KubeNameError } from "./names.ts";
+import type { KubeObject } from "./objects.ts";
 import { simCluster } from "./sim.testing.ts";
+
+const specOf = (o: KubeObject | null | undefined) => (o?.spec ?? {}) as Record<string, unknown>;
 
 const input = (over: Partial<GitOpsInput> = {}): GitOpsInput => ({
   name: "web-production",
@@ -172,7 +175,7 @@ describe("Flux actions", () => {
     const repo = await getObject(c, refs.gitRepository);
     expect(ks?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBe(token);
     expect(repo?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBe(token);
-    expect((ks?.spec as Record<string, unknown>).path).toBe("./k8s/overlays/production");
+    expect(specOf(ks).path).toBe("./k8s/overlays/production");
 
     const later = await requestReconcile(c, refs.gitRepository);
     expect((await getObject(c, refs.gitRepository))?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBe(
@@ -183,10 +186,10 @@ describe("Flux actions", () => {
     );
 
     expect(await setSuspended(c, refs.kustomization, true)).toEqual({});
-    expect(((await getObject(c, refs.kustomization))?.spec as Record<string, unknown>).suspend).toBe(true);
+    expect(specOf(await getObject(c, refs.kustomization)).suspend).toBe(true);
     const resumed = await setSuspended(c, refs.kustomization, false);
     const after = await getObject(c, refs.kustomization);
-    expect((after?.spec as Record<string, unknown>).suspend).toBe(false);
+    expect(specOf(after).suspend).toBe(false);
     expect(after?.metadata.annotations?.["reconcile.fluxcd.io/requestedAt"]).toBe(resumed.token);
     expect(resumed.token).not.toBe(token);
   });
