@@ -1,0 +1,29 @@
+export {
+  type ApplyOptions,
+  applyObjects,
+  assertObjectIdentity,
+  deleteObject,
+  ensureNamespace,
+  getObject,
+} from "./apply.ts";
+export { type ClusterCheck, checkCluster, SIMULATOR_MARKER, SIMULATOR_VERSION_SUFFIX } from "./check.ts";
+export {
+  ClusterError,
+  type ClusterErrorReason,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  isClusterError,
+  KubeCluster,
+  type KubeClusterOptions,
+  type KubeClusterSource,
+  normaliseClusterError,
+} from "./client.ts";
+export {
+  KUBECONFIG_MAX_BYTES,
+  type KubeAuthType,
+  KubeconfigError,
+  type KubeconfigSummary,
+  type ParseKubeconfigOptions,
+  parseKubeconfig,
+} from "./kubeconfig.ts";
+export { assertKubeName, isDns1123Label, isDns1123Subdomain, KubeNameError } from "./names.ts";
+export { describeRef, type KubeObject, MANAGED_BY_JUANIE, MANAGED_BY_LABEL, type ObjectRef, refOf } from "./objects.ts";
