@@ -20,3 +20,20 @@ export {
   type WorkloadReadiness,
 } from "./reducers.ts";
 export { type ParsedRevision, type ParseRevisionOptions, parseRevision, revisionHasSha, sameSha } from "./revision.ts";
+export {
+  type ClusterEvent,
+  ClusterWatcher,
+  type ClusterWatcherOptions,
+  type ConnectionChange,
+  compareResourceVersions,
+  DEFAULT_WATCHED_KINDS,
+  describeKubeError,
+  FLUX_DEPLOYMENT,
+  GIT_REPOSITORY,
+  HELM_RELEASE,
+  HELM_REPOSITORY,
+  KUSTOMIZATION,
+  OCI_REPOSITORY,
+  type WatchedKind,
+  type WatchedObject,
+} from "./watcher.ts";
