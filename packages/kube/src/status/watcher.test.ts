@@ -1,3 +1,4 @@
+import http from "node:http";
 import net from "node:net";
 import { type KubeSim, startKubeSim } from "@juanie/kube-sim";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -367,11 +368,121 @@ describe("ClusterWatcher discovery", () => {
         undefined,
         "gitrepositories.source.toolkit.fluxcd.io",
       );
-      await until(() => names().includes("delete GitRepository late"), "the kind to be retired");
+      await until(() => watcher.watchedKinds().length === 1, "the kind to be retired");
       expect(watcher.watchedKinds()).toEqual(["Deployment"]);
+      // Its objects went with the CRD: one delete, whichever of the watch or the retirement saw it first.
+      expect(names().filter((n) => n.endsWith("GitRepository late"))).toEqual([
+        "upsert GitRepository late",
+        "delete GitRepository late",
+      ]);
     } finally {
       await watcher.stop();
       await sim.close();
+    }
+  });
+});
+
+/**
+ * A scripted API server (plain HTTP) for what a real one only does under load or through proxies:
+ * duplicated and out-of-order watch events. It serves discovery, one list and one watch stream.
+ */
+async function startScriptedApi(listed: object[], watchEvents: { type: string; object: object }[]) {
+  const group = "source.toolkit.fluxcd.io/v1";
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    res.setHeader("content-type", "application/json");
+    if (url.pathname === `/apis/${group}`) {
+      res.end(
+        JSON.stringify({
+          kind: "APIResourceList",
+          groupVersion: group,
+          resources: [
+            {
+              name: "gitrepositories",
+              kind: "GitRepository",
+              namespaced: true,
+              singularName: "gitrepository",
+              verbs: ["list", "watch"],
+            },
+          ],
+        }),
+      );
+    } else if (url.pathname === `/apis/${group}/gitrepositories` && url.searchParams.get("watch") === "true") {
+      res.writeHead(200);
+      for (const e of watchEvents) res.write(`${JSON.stringify(e)}\n`);
+      // Keep the stream open like a real watch; the client ends it.
+    } else if (url.pathname === `/apis/${group}/gitrepositories`) {
+      res.end(
+        JSON.stringify({
+          apiVersion: group,
+          kind: "GitRepositoryList",
+          metadata: { resourceVersion: "10" },
+          items: listed,
+        }),
+      );
+    } else {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ kind: "Status", code: 404, reason: "NotFound", message: "not found" }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "scripted", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: "scripted", token: "scripted-token" }],
+    contexts: [{ name: "scripted", cluster: "scripted", user: "scripted" }],
+    currentContext: "scripted",
+  });
+  return {
+    kc,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("ClusterWatcher event ordering", () => {
+  it("drops duplicated and out-of-order updates and late events for a deleted object", async () => {
+    const repo = (rv: string, revision: string) => ({
+      apiVersion: "source.toolkit.fluxcd.io/v1",
+      kind: "GitRepository",
+      metadata: { name: "web", namespace: "flux-system", uid: "uid-web", resourceVersion: rv },
+      status: { artifact: { revision: `main@sha1:${revision.repeat(40)}` } },
+    });
+    const api = await startScriptedApi(
+      [repo("10", "a")],
+      [
+        { type: "MODIFIED", object: repo("12", "c") },
+        { type: "MODIFIED", object: repo("11", "b") }, // older, arrives late
+        { type: "MODIFIED", object: repo("12", "c") }, // duplicate
+        { type: "MODIFIED", object: repo("13", "d") },
+        { type: "DELETED", object: repo("14", "d") },
+        { type: "ADDED", object: repo("13", "d") }, // late event for the deleted object
+        {
+          type: "ADDED",
+          object: { ...repo("15", "e"), metadata: { ...repo("15", "e").metadata, name: "marker", uid: "uid-marker" } },
+        },
+      ],
+    );
+    const watcher = new ClusterWatcher({ id: "scripted", kc: api.kc, kinds: [GIT_REPOSITORY], backoff: FAST });
+    try {
+      const { events } = record(watcher);
+      await watcher.start();
+      await until(() => events.some((e) => e.object.metadata?.name === "marker"), "the whole script");
+      expect(events.map((e) => `${e.type} ${e.object.metadata?.name} ${e.object.metadata?.resourceVersion}`)).toEqual([
+        "upsert web 10",
+        "upsert web 12",
+        "upsert web 13",
+        "delete web 14",
+        "upsert marker 15",
+      ]);
+      expect(watcher.objects("GitRepository").map((o) => o.metadata?.name)).toEqual(["marker"]);
+    } finally {
+      await watcher.stop();
+      await api.close();
     }
   });
 });
