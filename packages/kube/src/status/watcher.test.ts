@@ -1,9 +1,10 @@
 import http from "node:http";
-import net from "node:net";
+import type net from "node:net";
 import { type KubeSim, startKubeSim } from "@juanie/kube-sim";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fluxResourceState } from "./reducers.ts";
+import { startRelay } from "./relay.testing.ts";
 import {
   type ClusterEvent,
   ClusterWatcher,
@@ -92,48 +93,6 @@ function record(watcher: ClusterWatcher) {
   watcher.on("connection", (c) => connections.push(c));
   const names = () => events.map((e) => `${e.type} ${e.kind} ${e.object.metadata?.name}`);
   return { events, connections, names };
-}
-
-/** A TCP relay in front of the simulator that can cut every connection and refuse new ones, like a network outage. */
-async function startRelay(target: string) {
-  const { hostname, port } = new URL(target);
-  const sockets = new Set<net.Socket>();
-  let down = false;
-  const server = net.createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(port), hostname);
-    sockets.add(client);
-    sockets.add(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("error", end).on("close", end);
-    upstream.on("error", end).on("close", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address() as net.AddressInfo;
-  return {
-    url: `https://127.0.0.1:${address.port}`,
-    cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      down = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe("ClusterWatcher against the simulated cluster", () => {
