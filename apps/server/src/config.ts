@@ -52,6 +52,17 @@ const schema = z.object({
     .max(600_000)
     .default(10_000),
   JUANIE_KUSTOMIZE: z.string().min(1).optional(),
+  JUANIE_KUBECONFIG_EXEC: bool.default(false),
+  JUANIE_LEASE_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a Kubernetes namespace name" })
+    .default("kube-system"),
+  JUANIE_CLUSTER_CHECK_INTERVAL_MS: z.coerce
+    .number({ message: "must be a number" })
+    .int()
+    .min(1000)
+    .max(3_600_000)
+    .default(60_000),
   JUANIE_GIT_AUTHOR_NAME: z.string().min(1).max(100).default("Juanie"),
   JUANIE_GIT_AUTHOR_EMAIL: z.email({ message: "must be an e-mail address" }).default("juanie@localhost"),
 });
@@ -88,6 +99,12 @@ export interface Config {
   gitIdentity: { name: string; email: string };
   /** kustomize or kubectl binary that verifies deploy plans; null: search PATH, then ./.tools. */
   kustomize: string | null;
+  /** Kubeconfigs with `exec` credential plugins run a program on this host: refused unless allowed. */
+  allowKubeconfigExec: boolean;
+  /** How often every cluster's connection and Flux health are checked. */
+  clusterCheckIntervalMs: number;
+  /** Namespace (existing, in every cluster) of the Lease that elects the replica watching it. */
+  leaseNamespace: string;
 }
 
 export class ConfigError extends Error {
@@ -138,5 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerIntervalMs: e.JUANIE_SCHEDULER_INTERVAL_MS,
     gitIdentity: { name: e.JUANIE_GIT_AUTHOR_NAME, email: e.JUANIE_GIT_AUTHOR_EMAIL },
     kustomize: e.JUANIE_KUSTOMIZE ?? null,
+    allowKubeconfigExec: e.JUANIE_KUBECONFIG_EXEC,
+    clusterCheckIntervalMs: e.JUANIE_CLUSTER_CHECK_INTERVAL_MS,
+    leaseNamespace: e.JUANIE_LEASE_NAMESPACE,
   };
 }

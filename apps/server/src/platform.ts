@@ -1,8 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDb, migrateDb, startEmbeddedPostgres } from "@juanie/db";
 import {
+  checkClustersHealth,
   expireApprovals,
   type GitOpsDeps,
   pruneWebhookDeliveries,
@@ -17,7 +20,9 @@ import { locateKustomize } from "@juanie/manifests";
 import { createProviderAdapter } from "@juanie/providers";
 import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
+import { ClusterWatchSupervisor } from "./cluster-watch.ts";
 import type { Config } from "./config.ts";
+import { createKubePort } from "./kube-port.ts";
 import { createMailer } from "./mailer.ts";
 import { Realtime } from "./realtime.ts";
 import { loadSecretKey } from "./secret-key.ts";
@@ -108,6 +113,7 @@ export async function startPlatform(
       secrets: new SecretBox(await loadSecretKey(config.secretKey, config.dataDir)),
       git,
       providers: createProviderAdapter,
+      kube: createKubePort({ allowExec: config.allowKubeconfigExec }),
       gitops: {
         allowLocalRepositories: config.allowLocalRepositories,
         approvalTtlHours: config.approvalTtlHours,
@@ -127,6 +133,23 @@ export async function startPlatform(
     await realtime.start();
     cleanups.push(() => realtime.stop());
 
+    // Live status: one replica per cluster (a Lease in the cluster) watches Flux and feeds the reducers.
+    const watch = new ClusterWatchSupervisor(deps, logger, {
+      identity: `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      leaseNamespace: config.leaseNamespace,
+      leaseDurationSeconds: 15,
+      discoveryIntervalMs: 5_000,
+    });
+    const watchEvents = new AbortController();
+    void (async () => {
+      for await (const event of realtime.events(watchEvents.signal)) watch.onEvent(event);
+    })().catch((err: unknown) => logger.warn({ err }, "cluster watch event loop ended"));
+    void watch.start().catch((err: unknown) => logger.warn({ err }, "cluster status watch did not start"));
+    cleanups.push(async () => {
+      watchEvents.abort();
+      await watch.stop();
+    });
+
     const sweep = setInterval(() => {
       void purgeExpiredSessions(deps).catch(() => {});
       void pruneWebhookDeliveries(deps).catch(() => {});
@@ -145,6 +168,13 @@ export async function startPlatform(
     );
     scheduler.unref();
     cleanups.push(async () => clearInterval(scheduler));
+    // Every cluster's connection and Flux controllers; admins are told when Flux turns unhealthy.
+    const clusterHealth = setInterval(
+      () => void checkClustersHealth(deps).catch((err: unknown) => logger.warn({ err }, "cluster health check failed")),
+      config.clusterCheckIntervalMs,
+    );
+    clusterHealth.unref();
+    cleanups.push(async () => clearInterval(clusterHealth));
 
     const app = await buildApp({
       deps,

@@ -165,3 +165,12 @@ export const fluxUninstallPlan = z.object({
     z.object({ kind: z.string(), name: z.string(), namespace: z.string().nullish(), objects: z.number().optional() }),
   ),
 });
+
+export const gitopsRemovalPlan = z.object({
+  applied: z.boolean(),
+  prune: z.boolean(),
+  cluster: z.string().optional(),
+  fluxObjects: z.array(z.object({ kind: z.string(), namespace: z.string(), name: z.string() })).optional(),
+  /** What the Kustomization applied: deleted with it when pruning is on. */
+  objects: z.array(z.object({ kind: z.string(), namespace: z.string().nullable(), name: z.string() })),
+});

@@ -153,7 +153,12 @@ const environmentFields = {
 };
 
 export const createEnvironmentInput = z.object({ projectId: uuidSchema, ...environmentFields });
-export const updateEnvironmentInput = z.object({ environmentId: uuidSchema, ...environmentFields });
+export const updateEnvironmentInput = z.object({
+  environmentId: uuidSchema,
+  ...environmentFields,
+  /** Required when the change removes the environment's Flux objects from a cluster (after the UI showed what goes). */
+  confirmGitopsRemoval: z.boolean().optional(),
+});
 export const environmentRef = z.object({ environmentId: uuidSchema });
 
 export const environmentGrant = z.object({
@@ -332,6 +337,24 @@ export const deploymentDetail = deploymentSummary.extend({
   canRetry: z.boolean(),
   canRollBack: z.boolean(),
   durationMs: z.number().nullable(),
+  /**
+   * The cluster side, when the environment runs in a cluster: Git commit → Flux fetched → applied →
+   * healthy, as Flux reported them (null when the environment is not bound to a cluster).
+   */
+  rollout: z
+    .object({
+      cluster: z.object({ id: z.string(), name: z.string(), simulated: z.boolean() }),
+      namespace: z.string(),
+      committedAt: z.string().nullable(),
+      fetchedAt: z.string().nullable(),
+      appliedAt: z.string().nullable(),
+      healthyAt: z.string().nullable(),
+      /** Flux's reason and message (failed), or what superseded it. */
+      reason: z.string().nullable(),
+      message: z.string().nullable(),
+      workloads: z.array(z.object({ kind: z.string(), name: z.string(), ready: z.number(), desired: z.number() })),
+    })
+    .nullable(),
 });
 export type DeploymentDetail = z.infer<typeof deploymentDetail>;
 

@@ -63,6 +63,7 @@ CREATE TABLE "gitops_resources" (
 	"history" jsonb,
 	"inventory_count" integer,
 	"workloads" jsonb,
+	"snapshot" jsonb,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

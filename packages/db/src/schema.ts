@@ -397,6 +397,8 @@ export const gitopsResources = pgTable(
     history: jsonb("history").$type<Record<string, unknown>[]>(),
     inventoryCount: integer("inventory_count"),
     workloads: jsonb("workloads").$type<{ kind: string; name: string; ready: number; desired: number }[]>(),
+    /** The whole state as the status reducer read it (what rollouts are judged on). */
+    snapshot: jsonb("snapshot").$type<Record<string, unknown>>(),
     updatedAt: updatedAt(),
   },
   (t) => [

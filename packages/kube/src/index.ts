@@ -1,3 +1,4 @@
+export { RECONCILE_ANNOTATION, reconcileToken, requestReconcile, setSuspended, sourceRefOf } from "./actions.ts";
 export {
   type ApplyOptions,
   applyObjects,
@@ -17,6 +18,39 @@ export {
   type KubeClusterSource,
   normaliseClusterError,
 } from "./client.ts";
+export {
+  detectFlux,
+  FLUX_NAMESPACE,
+  FLUX_OPTIONAL_COMPONENTS,
+  FLUX_REQUIRED_COMPONENTS,
+  type FluxComponent,
+  type FluxDetection,
+} from "./flux-detect.ts";
+export {
+  applyFluxInstance,
+  FluxInstallError,
+  type FluxManifestSource,
+  type FluxUninstallPlan,
+  fetchFluxManifest,
+  findFluxCli,
+  fluxManifestUrl,
+  type InstallPhase,
+  installFlux,
+  type Progress,
+  parseManifest,
+  planFluxUninstall,
+  uninstallFlux,
+} from "./flux-install.ts";
+export {
+  buildGitOpsObjects,
+  GIT_REPOSITORY_API,
+  type GitCredential,
+  type GitOpsInput,
+  GitOpsInputError,
+  gitOpsObjectRefs,
+  KUSTOMIZATION_API,
+  secretName,
+} from "./flux-objects.ts";
 export {
   KUBECONFIG_MAX_BYTES,
   type KubeAuthType,

@@ -1,5 +1,6 @@
 import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
+import { clustersRouter } from "./routers/clusters.ts";
 import { deploymentsRouter } from "./routers/deployments.ts";
 import { environmentsRouter } from "./routers/environments.ts";
 import { invitationsRouter } from "./routers/invitations.ts";
@@ -20,6 +21,7 @@ export const appRouter = router({
   projects: projectsRouter,
   repositories: repositoriesRouter,
   environments: environmentsRouter,
+  clusters: clustersRouter,
   deployments: deploymentsRouter,
   audit: auditRouter,
   notifications: notificationsRouter,

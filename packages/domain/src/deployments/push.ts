@@ -3,6 +3,7 @@ import { deployments, type Executor, environments, repositories, webhookDeliveri
 import { GitError, isValidBranchName } from "@juanie/git";
 import { type ProviderKind, parseWebhook, verifyGitHubSignature, verifyGitLabToken } from "@juanie/providers";
 import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { advanceRollouts } from "../clusters/status.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { GitOpsDeps } from "../shared/deps.ts";
@@ -102,6 +103,56 @@ export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): 
     await tx.update(environments).set({ lastSeenSha: head, lastPolledAt: now }).where(eq(environments.id, env.id));
   });
   return { recorded };
+}
+
+/**
+ * A revision Flux applied to the environment that has no deployment record (a change made in Git that push
+ * detection did not take, e.g. outside the environment's path): recorded as a `gitops-git` deployment by its
+ * author, then its rollout is followed like any other.
+ */
+export async function recordAppliedRevision(deps: GitOpsDeps, environmentId: string, sha: string): Promise<void> {
+  const [env] = await deps.db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env?.repositoryId || !env.branch || !/^[0-9a-f]{7,64}$/.test(sha)) return;
+  const [existing] = await deps.db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.environmentId, env.id), eq(deployments.commitSha, sha)));
+  if (!existing) {
+    const [repo] = await deps.db.select().from(repositories).where(eq(repositories.id, env.repositoryId));
+    if (!repo) return;
+    const commits = await deps.git.log(remoteOf(deps, repo), env.branch, { limit: 500 }).catch((err: unknown) => {
+      if (err instanceof GitError) return [];
+      throw err;
+    });
+    const c = commits.find((x) => x.sha === sha);
+    await deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(deployments)
+        .values({
+          projectId: env.projectId,
+          environmentId: env.id,
+          repositoryId: repo.id,
+          method: "gitops-git",
+          status: "committed",
+          request: { appliedByFlux: true, files: c?.files ?? [] },
+          branch: env.branch,
+          path: env.path,
+          commitSha: sha,
+          commitMessage: c ? [c.subject, c.body].filter(Boolean).join("\n\n") : null,
+          commitAuthorName: c?.authorName ?? null,
+          commitAuthorEmail: c?.authorEmail ?? null,
+          createdAt: c ? new Date(c.committedAt) : deps.clock.now(),
+          finishedAt: c ? new Date(c.committedAt) : deps.clock.now(),
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (row) {
+        await recordObserved(tx, row.id, c?.authorName ?? "an unknown author");
+        await publishChange(tx, row);
+      }
+    });
+  }
+  await advanceRollouts(deps, env.id);
 }
 
 async function recordObserved(tx: Executor, deploymentId: string, author: string) {

@@ -1,5 +1,6 @@
 import type { DeploymentDetail, DeploymentSummary } from "@juanie/contracts";
 import {
+  clusters,
   deploymentApprovals,
   deploymentEvents,
   deployments,
@@ -34,6 +35,7 @@ import {
   eligibleApprovers,
   environmentPermissionOf,
 } from "../environments/access.ts";
+import { gitopsNames } from "../environments/gitops.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { publish, realtimeChannel } from "../notifications/realtime.ts";
 import { notify } from "../notifications/service.ts";
@@ -1182,6 +1184,35 @@ export async function getDeployment(
     canRetry: permission === "admin" && isStuck(d, deps.clock.now()),
     canRollBack: canDeploy && !!d.commitSha && isLanded(d.status) && d.method !== "manual",
     durationMs: d.finishedAt ? d.finishedAt.getTime() - d.createdAt.getTime() : null,
+    rollout: await rolloutOf(deps.db, row.env, d, events),
+  };
+}
+
+/** The cluster half of a deployment's progress, when its environment runs in a cluster. */
+async function rolloutOf(
+  db: Executor,
+  env: typeof environments.$inferSelect,
+  d: DeploymentRow,
+  events: (typeof deploymentEvents.$inferSelect)[],
+): Promise<DeploymentDetail["rollout"]> {
+  if (!env.clusterId || !d.commitSha || d.method === "manual") return null;
+  const [row] = await db
+    .select({ cluster: clusters, slug: projects.slug })
+    .from(clusters)
+    .innerJoin(projects, eq(projects.id, env.projectId))
+    .where(eq(clusters.id, env.clusterId));
+  if (!row) return null;
+  const committed = events.find((e) => e.toStatus === "committed");
+  return {
+    cluster: { id: row.cluster.id, name: row.cluster.name, simulated: row.cluster.simulated },
+    namespace: gitopsNames(row.slug, env).namespace,
+    committedAt: (committed?.createdAt ?? d.finishedAt)?.toISOString() ?? null,
+    fetchedAt: d.fetchedAt?.toISOString() ?? null,
+    appliedAt: d.appliedAt?.toISOString() ?? null,
+    healthyAt: d.healthyAt?.toISOString() ?? null,
+    reason: d.rolloutReason,
+    message: d.rolloutMessage,
+    workloads: d.workloads ?? [],
   };
 }
 

@@ -1,16 +1,29 @@
 import type { Environment, GitopsSettings } from "@juanie/contracts";
 import { suggestedEnvironments } from "@juanie/contracts";
-import { deployments, type Executor, environmentGrants, environments, repositories, teams, users } from "@juanie/db";
+import {
+  clusters,
+  deployments,
+  type Executor,
+  environmentGrants,
+  environments,
+  gitopsResources,
+  projects,
+  repositories,
+  teams,
+  users,
+} from "@juanie/db";
 import { GitError, isValidBranchName } from "@juanie/git";
 import { isSafeRepoPath } from "@juanie/manifests";
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import { diffFields, recordAudit } from "../audit/record.ts";
+import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError, isUniqueViolation } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
 import { authorizeEnvironment, type EnvironmentRow, environmentPermissionOf } from "./access.ts";
+import { gitopsNames } from "./gitops.ts";
 import { environmentPathProblem } from "./paths.ts";
 
 type EnvironmentType = EnvironmentRow["type"];
@@ -44,6 +57,64 @@ async function validateGitops(tx: Executor, projectId: string, g: GitopsSettings
     .from(repositories)
     .where(and(eq(repositories.id, g.repositoryId), eq(repositories.projectId, projectId)));
   if (!repo) throw InputError.field("gitops.repositoryId", "must be a repository connected to this project");
+  if (g.clusterId) {
+    const [row] = await tx
+      .select({ cluster: clusters.id })
+      .from(projects)
+      .innerJoin(clusters, eq(clusters.organizationId, projects.organizationId))
+      .where(and(eq(projects.id, projectId), eq(clusters.id, g.clusterId)));
+    if (!row) throw InputError.field("gitops.clusterId", "must be a cluster of the project's organization");
+  }
+}
+
+/**
+ * After an environment's settings changed: queue the removal of its Flux objects where it no longer runs,
+ * and the (re)apply where it runs now — in the caller's transaction, so the jobs exist exactly when the
+ * change does. Removing needs `confirmRemoval` (the UI shows what pruning will delete first).
+ */
+async function scheduleGitops(
+  tx: Executor,
+  before: EnvironmentRow | null,
+  after: EnvironmentRow,
+  projectSlug: string,
+  confirmRemoval: boolean,
+): Promise<Pick<EnvironmentRow, "gitopsState" | "gitopsError">> {
+  const wasBound = !!before && before.gitopsEnabled && !!before.clusterId && before.gitopsState !== "off";
+  const isBound = after.gitopsEnabled && !!after.clusterId;
+  const names = gitopsNames(projectSlug, after);
+  const oldNames = before ? gitopsNames(projectSlug, before) : null;
+  const [oldCluster] = wasBound ? await tx.select().from(clusters).where(eq(clusters.id, before.clusterId!)) : [];
+  const moved = wasBound && (!isBound || before.clusterId !== after.clusterId || oldNames!.fluxName !== names.fluxName);
+  if (moved && oldCluster) {
+    if (!confirmRemoval) {
+      throw InputError.field(
+        "gitops.clusterId",
+        `this removes the environment's Flux objects from the cluster "${oldCluster.name}"${before.prune ? ", and with pruning on, everything they applied" : ""}: confirm the removal to continue`,
+      );
+    }
+    await enqueueJob(
+      tx,
+      "environment.gitops.remove",
+      {
+        clusterId: oldCluster.id,
+        name: oldNames!.fluxName,
+        fluxNamespace: oldCluster.fluxNamespace,
+        environmentId: isBound ? null : after.id,
+      },
+      { queueName: `cluster:${oldCluster.id}`, maxAttempts: 5 },
+    );
+  }
+  if (isBound) {
+    await enqueueJob(
+      tx,
+      "environment.gitops.apply",
+      { environmentId: after.id },
+      { queueName: `cluster:${after.clusterId}`, maxAttempts: 5 },
+    );
+    return { gitopsState: "applying", gitopsError: null };
+  }
+  if (moved) return { gitopsState: "removing", gitopsError: null };
+  return { gitopsState: "off", gitopsError: null };
 }
 
 /**
@@ -81,6 +152,64 @@ function columns(input: EnvironmentInput) {
     path: g.path ? g.path.replace(/\/+$/, "") : null,
     syncInterval: g.syncInterval,
     autoSync: g.autoSync,
+    clusterId: g.enabled ? g.clusterId : null,
+    namespace: g.namespace || null,
+    prune: g.prune,
+    reconcileTimeout: g.timeout,
+    waitForHealth: g.wait,
+  };
+}
+
+/** The cluster the environment runs in and what Flux last said about its Kustomization there. */
+async function liveGitops(db: Executor, env: EnvironmentRow): Promise<Pick<Environment, "cluster" | "flux">> {
+  if (!env.clusterId) return { cluster: null, flux: null };
+  const [row] = await db
+    .select({ cluster: clusters, slug: projects.slug })
+    .from(clusters)
+    .innerJoin(projects, eq(projects.id, env.projectId))
+    .where(eq(clusters.id, env.clusterId));
+  if (!row) return { cluster: null, flux: null };
+  const names = gitopsNames(row.slug, env);
+  const resource = async (kind: string) => {
+    const [r] = await db
+      .select()
+      .from(gitopsResources)
+      .where(
+        and(
+          eq(gitopsResources.clusterId, row.cluster.id),
+          eq(gitopsResources.kind, kind),
+          eq(gitopsResources.namespace, row.cluster.fluxNamespace),
+          eq(gitopsResources.name, names.fluxName),
+        ),
+      );
+    return r;
+  };
+  const [k, source] = await Promise.all([resource("Kustomization"), resource("GitRepository")]);
+  return {
+    cluster: {
+      id: row.cluster.id,
+      name: row.cluster.name,
+      simulated: row.cluster.simulated,
+      status: row.cluster.status,
+      namespace: names.namespace,
+      fluxName: names.fluxName,
+      fluxNamespace: row.cluster.fluxNamespace,
+      gitopsState: env.gitopsState,
+      gitopsError: env.gitopsError,
+    },
+    flux: k
+      ? {
+          state: k.state,
+          reason: k.reason,
+          message: k.message,
+          appliedRevision: k.appliedRevision,
+          artifactRevision: source?.artifactRevision ?? null,
+          lastReconcileAt: k.lastReconcileAt?.toISOString() ?? null,
+          suspended: k.suspended,
+          syncPending: !!k.requestedAt && k.requestedAt !== k.lastHandledReconcileAt,
+          workloads: k.workloads ?? [],
+        }
+      : null,
   };
 }
 
@@ -135,8 +264,7 @@ async function toEnvironment(
       permission: g.permission,
     })),
     myPermission: await environmentPermissionOf(db, actor, env, subject),
-    cluster: null,
-    flux: null,
+    ...(await liveGitops(db, env)),
     lastDeployment: last
       ? { id: last.id, status: last.status, commitSha: last.commitSha, createdAt: last.createdAt.toISOString() }
       : null,
@@ -188,8 +316,11 @@ export async function createEnvironment(
   input: EnvironmentInput & { projectId: string },
 ): Promise<Environment> {
   return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
-    const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
-    const env = await insertEnvironment(deps, tx, input);
+    const { subject, project } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
+    const inserted = await insertEnvironment(deps, tx, input);
+    const state = await scheduleGitops(tx, null, inserted, project.slug, false);
+    const [env] = await tx.update(environments).set(state).where(eq(environments.id, inserted.id)).returning();
+    if (!env) throw new ConflictError("The environment changed meanwhile: reload and try again");
     audit.resourceId = env.id;
     audit.changes = { after: columns(input) };
     return toEnvironment(tx, actor, env, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
@@ -199,10 +330,16 @@ export async function createEnvironment(
 export async function updateEnvironment(
   deps: GitOpsDeps,
   actor: Actor,
-  input: EnvironmentInput & { environmentId: string },
+  input: EnvironmentInput & { environmentId: string; confirmGitopsRemoval?: boolean },
 ): Promise<Environment> {
   return mutate(deps, { actor }, { action: "environment.update", resourceType: "environment" }, async (tx, audit) => {
-    const { env, subject } = await authorizeEnvironment(tx, actor, "environment.manage", input.environmentId, audit);
+    const { env, subject, project } = await authorizeEnvironment(
+      tx,
+      actor,
+      "environment.manage",
+      input.environmentId,
+      audit,
+    );
     await validateGitops(tx, env.projectId, input.gitops);
     const next = columns(input);
     if (next.name !== env.name) {
@@ -216,9 +353,10 @@ export async function updateEnvironment(
     // A new branch or path starts push detection afresh from that branch's head.
     const moved = next.branch !== env.branch || next.path !== env.path || next.repositoryId !== env.repositoryId;
     const baseline = moved || !env.lastSeenSha ? await pushBaseline(deps, tx, input.gitops) : env.lastSeenSha;
+    const state = await scheduleGitops(tx, env, { ...env, ...next }, project.slug, input.confirmGitopsRemoval ?? false);
     const [row] = await tx
       .update(environments)
-      .set({ ...next, lastSeenSha: baseline, updatedAt: deps.clock.now() })
+      .set({ ...next, ...state, lastSeenSha: baseline, updatedAt: deps.clock.now() })
       .where(eq(environments.id, env.id))
       .returning();
     audit.changes = diffFields(env, next);
@@ -228,7 +366,9 @@ export async function updateEnvironment(
 
 export async function deleteEnvironment(deps: GitOpsDeps, actor: Actor, environmentId: string): Promise<void> {
   await mutate(deps, { actor }, { action: "environment.delete", resourceType: "environment" }, async (tx, audit) => {
-    const { env } = await authorizeEnvironment(tx, actor, "environment.manage", environmentId, audit);
+    const { env, project } = await authorizeEnvironment(tx, actor, "environment.manage", environmentId, audit);
+    // Its Flux objects leave the cluster with it (the delete dialog says so).
+    await scheduleGitops(tx, env, { ...env, gitopsEnabled: false, clusterId: null }, project.slug, true);
     await tx.delete(environments).where(eq(environments.id, env.id));
     audit.changes = { before: { name: env.name, type: env.type } };
   });

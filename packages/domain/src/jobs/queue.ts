@@ -10,7 +10,14 @@ export interface JobPayloads {
   /** Commit and push a deployment (queue `repo:<id>`: one write per repository at a time). */
   "deployment.commit": { deploymentId: string };
   /** Record pushed commits of an environment's branch (queue `repo:<id>`). */
-  "environment.sync": { environmentId: string };
+  /** `appliedSha`: a revision Flux applied that has no deployment yet: recorded even if it did not touch the path. */
+  "environment.sync": { environmentId: string; appliedSha?: string };
+  /** Install, upgrade or uninstall Flux in a cluster (queue `cluster:<id>`). */
+  "flux.operation": { operationId: string };
+  /** Apply an environment's Flux objects (Secret, GitRepository, Kustomization) to its cluster (queue `cluster:<id>`). */
+  "environment.gitops.apply": { environmentId: string };
+  /** Remove an environment's Flux objects from a cluster (the environment may be gone: its names travel here). */
+  "environment.gitops.remove": { clusterId: string; name: string; fluxNamespace: string; environmentId: string | null };
 }
 export type JobName = keyof JobPayloads;
 

@@ -1,7 +1,9 @@
 import { emailOutbox, invitations, notifications, organizations, users } from "@juanie/db";
 import { and, eq, sql } from "drizzle-orm";
-import { syncEnvironment } from "../deployments/push.ts";
+import { runFluxOperation } from "../clusters/flux.ts";
+import { recordAppliedRevision, syncEnvironment } from "../deployments/push.ts";
 import { runCommitJob } from "../deployments/recovery.ts";
+import { applyEnvironmentGitOps, removeEnvironmentGitOps } from "../environments/gitops.ts";
 import { notify } from "../notifications/service.ts";
 import { invitationUrl } from "../orgs/invitations.ts";
 import { initializeProject } from "../projects/service.ts";
@@ -89,7 +91,11 @@ export const jobHandlers: Handlers = {
   "invitation.notify": notifyInvitation,
   "project.initialize": (deps, { projectId }) => initializeProject(deps, projectId),
   "deployment.commit": (deps, { deploymentId }) => runCommitJob(deps, deploymentId),
-  "environment.sync": async (deps, { environmentId }) => {
+  "environment.sync": async (deps, { environmentId, appliedSha }) => {
     await syncEnvironment(deps, environmentId);
+    if (appliedSha) await recordAppliedRevision(deps, environmentId, appliedSha);
   },
+  "flux.operation": (deps, payload) => runFluxOperation(deps, payload),
+  "environment.gitops.apply": (deps, { environmentId }) => applyEnvironmentGitOps(deps, environmentId),
+  "environment.gitops.remove": (deps, payload) => removeEnvironmentGitOps(deps, payload),
 };

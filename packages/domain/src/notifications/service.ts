@@ -12,7 +12,8 @@ export type NotificationKind =
   | "project.role_changed"
   | "deployment.approval_requested"
   | "deployment.rejected"
-  | "deployment.failed";
+  | "deployment.failed"
+  | "cluster.flux_unhealthy";
 
 export async function notify(
   tx: Executor,

@@ -2,6 +2,7 @@ import type { Database } from "@juanie/db";
 import type { GitEngine } from "@juanie/git";
 import type { KustomizeTool } from "@juanie/manifests";
 import type { ProviderAdapter, ProviderConfig } from "@juanie/providers";
+import type { KubePort } from "../clusters/port.ts";
 import type { SecretBox } from "./secrets.ts";
 
 export interface Logger {
@@ -29,6 +30,8 @@ export interface GitOpsDeps extends Deps {
   secrets: SecretBox;
   git: GitEngine;
   providers: (config: ProviderConfig) => ProviderAdapter;
+  /** The Kubernetes clusters, through the real Kubernetes API. */
+  kube: KubePort;
   gitops: {
     /** Allow file:// and local-path repositories (tests, single-machine setups); off by default. */
     allowLocalRepositories: boolean;

@@ -3,7 +3,9 @@ import {
   createEnvironment,
   createSuggestedEnvironments,
   deleteEnvironment,
+  gitopsRemovalPlan,
   listEnvironments,
+  runEnvironmentFluxAction,
   setEnvironmentGrants,
   updateEnvironment,
 } from "@juanie/domain";
@@ -35,6 +37,17 @@ export const environmentsRouter = router({
     .input(c.setEnvironmentGrantsInput)
     .output(c.environment)
     .mutation(({ ctx, input }) => setEnvironmentGrants(ctx.deps, ctx.actor, input)),
+  /** What turning GitOps off (or moving to another cluster) deletes in the cluster, for the confirmation. */
+  gitopsRemovalPlan: authedProcedure
+    .input(c.environmentRef)
+    .output(c.gitopsRemovalPlan)
+    .query(({ ctx, input }) => gitopsRemovalPlan(ctx.deps, ctx.actor, input.environmentId)),
+  /** Sync now (with or without the source), suspend, resume. */
+  fluxAction: authedProcedure
+    .meta({ action: "environment.flux" })
+    .input(c.environmentRef.extend({ action: z.enum(["sync", "sync_with_source", "suspend", "resume"]) }))
+    .output(z.object({ token: z.string().nullable() }))
+    .mutation(({ ctx, input }) => runEnvironmentFluxAction(ctx.deps, ctx.actor, input)),
   delete: authedProcedure
     .meta({ action: "environment.delete" })
     .input(c.environmentRef)
