@@ -1,3 +1,5 @@
+// The cluster side of Juanie (product code). Status reducers/watchers live in ./status (re-exported by the lead).
+export { RECONCILE_ANNOTATION, reconcileToken, requestReconcile, setSuspended, sourceRefOf } from "./actions.ts";
 export {
   type ApplyOptions,
   applyObjects,
@@ -17,6 +19,49 @@ export {
   type KubeClusterSource,
   normaliseClusterError,
 } from "./client.ts";
+export {
+  detectFlux,
+  FLUX_NAMESPACE,
+  FLUX_OPERATOR_GROUP,
+  FLUX_OPTIONAL_COMPONENTS,
+  FLUX_REQUIRED_COMPONENTS,
+  type FluxComponent,
+  type FluxCrd,
+  type FluxDetection,
+  type FluxOperatorInstance,
+} from "./flux-detect.ts";
+export {
+  applyFluxInstance,
+  type FetchManifestOptions,
+  FluxInstallError,
+  type FluxInstanceInput,
+  type FluxManifestSource,
+  type FluxUninstallPlan,
+  fetchFluxManifest,
+  findFluxCli,
+  fluxManifestUrl,
+  type InstallOptions,
+  type InstallPhase,
+  installFlux,
+  type Progress,
+  parseManifest,
+  planFluxUninstall,
+  type UninstallOptions,
+  type UninstallPhase,
+  uninstallFlux,
+} from "./flux-install.ts";
+export {
+  buildGitOpsObjects,
+  GIT_REPOSITORY_API,
+  type GitCredential,
+  type GitOpsInput,
+  GitOpsInputError,
+  type GitOpsObjects,
+  type GitOpsRefs,
+  gitOpsObjectRefs,
+  KUSTOMIZATION_API,
+  secretName,
+} from "./flux-objects.ts";
 export {
   KUBECONFIG_MAX_BYTES,
   type KubeAuthType,
