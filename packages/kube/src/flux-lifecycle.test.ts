@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { type KubeSim, startKubeSim } from "@juanie/kube-sim";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyObjects, getObject } from "./apply.ts";
@@ -7,6 +10,7 @@ import {
   applyFluxInstance,
   FluxInstallError,
   fetchFluxManifest,
+  findFluxCli,
   fluxManifestUrl,
   type InstallPhase,
   installFlux,
@@ -56,6 +60,27 @@ describe("fluxManifestUrl / fetchFluxManifest / parseManifest", () => {
         { fetch: big, maxBytes: 1024 },
       ),
     ).rejects.toBeInstanceOf(FluxInstallError);
+  });
+
+  it("runs a flux CLI found on PATH with an argument array, and reports its failure", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "juanie-flux-cli-"));
+    try {
+      const bin = path.join(dir, "flux");
+      await writeFile(
+        bin,
+        '#!/bin/sh\nif [ "$3" = "--version=v9.9.9" ]; then echo "flux: no such release" >&2; exit 1; fi\nprintf "apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: flux-system\\n  annotations:\\n    args: \\"%s %s %s\\"\\n" "$1" "$2" "$3"\n',
+        { mode: 0o755 },
+      );
+      expect(await findFluxCli(`/nonexistent${path.delimiter}${dir}`)).toBe(bin);
+      expect(await findFluxCli("/nonexistent")).toBeNull();
+      const [ns] = parseManifest(await fetchFluxManifest({ kind: "flux-cli", version: "2.7.3", binary: bin }));
+      expect(ns?.metadata.annotations?.args).toBe("install --export --version=v2.7.3");
+      await expect(fetchFluxManifest({ kind: "flux-cli", version: "9.9.9", binary: bin })).rejects.toThrow(
+        "flux install --export failed: flux: no such release",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("parses multi-document YAML, skipping empty documents and naming the bad one", () => {
@@ -199,6 +224,37 @@ describe("Flux on a cluster", () => {
         name: "crd-controller-flux-system",
       }),
     ).toBeNull();
+  });
+
+  it("reports a crash-looping controller: not ready, its restarts counted, Flux unhealthy", async () => {
+    sim = await startKubeSim({
+      crdEstablishDelayMs: 0,
+      workloads: {
+        podStartMs: 20,
+        restartIntervalMs: 50,
+        failures: [{ image: "helm-controller:v0.0.1-broken", reason: "CrashLoopBackOff" }],
+      },
+    });
+    const c = simCluster(sim);
+    const manifest = miniFluxManifest().map((o) =>
+      o.kind === "Deployment" && o.metadata.name === "helm-controller"
+        ? JSON.parse(JSON.stringify(o).replace("helm-controller:v1.7.3", "helm-controller:v0.0.1-broken"))
+        : o,
+    );
+    await expect(installFlux(c, manifest, { pollMs: 20, timeoutMs: 1500 })).rejects.toThrow(
+      /timed out waiting for Deployment flux-system\/helm-controller to be ready \(0\/1 ready\)/,
+    );
+    const deadline = Date.now() + 5000;
+    let helm = (await detectFlux(c)).components.find((x) => x.name === "helm-controller")!;
+    while (helm.restarts < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      helm = (await detectFlux(c)).components.find((x) => x.name === "helm-controller")!;
+    }
+    expect(helm).toMatchObject({ present: true, ready: false, readyReplicas: 0 });
+    expect(helm.restarts).toBeGreaterThanOrEqual(2);
+    const d = await detectFlux(c);
+    expect(d.healthy).toBe(false);
+    expect(d.components.find((x) => x.name === "source-controller")?.ready).toBe(true);
   });
 
   it("applies CRDs and waits for them to be Established before any custom resource", async () => {
