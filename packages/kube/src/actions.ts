@@ -1,5 +1,4 @@
-import { PatchStrategy } from "@kubernetes/client-node";
-import { assertObjectIdentity, getObject } from "./apply.ts";
+import { assertObjectIdentity, getObject, mergePatchObject } from "./apply.ts";
 import { ClusterError, type KubeCluster } from "./client.ts";
 import { describeRef, type KubeObject, type ObjectRef } from "./objects.ts";
 
@@ -19,18 +18,7 @@ export function reconcileToken(now?: Date): string {
 }
 
 async function mergePatch(c: KubeCluster, ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject> {
-  const body = {
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
-    ...patch,
-    metadata: {
-      name: ref.name,
-      ...(ref.namespace ? { namespace: ref.namespace } : {}),
-      ...((patch.metadata as Record<string, unknown> | undefined) ?? {}),
-    },
-  };
-  const out = await c.objects.patch(body, undefined, undefined, "juanie", undefined, PatchStrategy.MergePatch);
-  return JSON.parse(JSON.stringify(out)) as KubeObject;
+  return await mergePatchObject(c, ref, patch);
 }
 
 /** The source object a Flux Kustomization or HelmRelease reads from. */

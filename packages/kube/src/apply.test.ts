@@ -2,6 +2,7 @@ import { type KubeSim, startKubeSim } from "@juanie/kube-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyObjects, deleteObject, ensureNamespace, getObject } from "./apply.ts";
 import { ClusterError } from "./client.ts";
+import { crd } from "./flux.testing.ts";
 import { assertKubeName, isDns1123Label, isDns1123Subdomain, KubeNameError } from "./names.ts";
 import type { KubeObject } from "./objects.ts";
 import { recordRequests, simCluster } from "./sim.testing.ts";
@@ -60,6 +61,16 @@ describe("applyObjects", () => {
     const [third] = await applyObjects(c, [configMap({ color: "green" })]);
     expect(third!.metadata.resourceVersion).not.toBe(first!.metadata.resourceVersion);
     expect(third!.data).toEqual({ color: "green" });
+  });
+
+  it("sends CRD schemas whole (x-kubernetes-* fields survive) and returns plain JSON", async () => {
+    const c = simCluster(sim);
+    const [stored] = await applyObjects(c, [crd("widgets.juanie.dev", "Widget", "widgets")]);
+    const versions = (stored!.spec as { versions: { schema: unknown }[] }).versions;
+    expect(versions[0]!.schema).toEqual({
+      openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+    });
+    expect(typeof stored!.metadata.creationTimestamp).toBe("string");
   });
 
   it("refuses invalid names before sending any request", async () => {

@@ -1,18 +1,12 @@
-import { PatchStrategy } from "@kubernetes/client-node";
 import { isClusterError, type KubeCluster } from "./client.ts";
 import { assertKubeName, KubeNameError } from "./names.ts";
-import { type KubeObject, MANAGED_BY_JUANIE, type ObjectRef } from "./objects.ts";
+import { type KubeObject, MANAGED_BY_JUANIE, type ObjectRef, refOf } from "./objects.ts";
 
 export interface ApplyOptions {
   /** Default "juanie". */
   fieldManager?: string;
   /** Take over fields owned by other managers (default true, as `kubectl apply --server-side --force-conflicts`). */
   force?: boolean;
-}
-
-/** Plain JSON (client-node returns model instances with Date objects for built-in kinds). */
-function plain<T>(value: unknown): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** RBAC names may hold ':' (system:…); they only must be valid path segments. */
@@ -55,8 +49,8 @@ function applyBody(o: KubeObject): KubeObject {
 
 /**
  * Server-side apply of typed objects (any kind, built-in or custom), in order, with field manager
- * "juanie". Every object's names are checked before the first request. Returns what the cluster
- * stored.
+ * "juanie". Every object's names are checked before the first request. Bodies are sent as given
+ * (no client-side model that would drop unknown fields). Returns what the cluster stored.
  */
 export async function applyObjects(
   c: KubeCluster,
@@ -68,33 +62,45 @@ export async function applyObjects(
   });
   const out: KubeObject[] = [];
   for (const o of objects) {
-    const stored = await c.objects.patch(
-      applyBody(o),
-      undefined,
-      undefined,
-      opts.fieldManager ?? "juanie",
-      opts.force ?? true,
-      PatchStrategy.ServerSideApply,
-    );
-    out.push(plain<KubeObject>(stored));
+    const body = applyBody(o);
+    const path = await c.pathOf(refOf(o));
+    const stored = await c.request<KubeObject>({
+      method: "PATCH",
+      path,
+      query: { fieldManager: opts.fieldManager ?? "juanie", force: String(opts.force ?? true) },
+      body,
+      contentType: "application/apply-patch+yaml",
+    });
+    out.push(stored);
   }
   return out;
 }
 
-/** Reads one object; null when it does not exist. */
+/** Reads one object; null when it does not exist (or its kind is not served). */
 export async function getObject(c: KubeCluster, ref: ObjectRef): Promise<KubeObject | null> {
   assertObjectIdentity(ref);
   try {
-    const o = await c.objects.read({
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-    });
-    return plain<KubeObject>(o);
+    return await c.request<KubeObject>({ method: "GET", path: await c.pathOf(ref) });
   } catch (e) {
     if (isClusterError(e, "not_found")) return null;
     throw e;
   }
+}
+
+/** JSON merge patch of one object (e.g. an annotation or spec.suspend). */
+export async function mergePatchObject(
+  c: KubeCluster,
+  ref: ObjectRef,
+  patch: Record<string, unknown>,
+): Promise<KubeObject> {
+  assertObjectIdentity(ref);
+  return await c.request<KubeObject>({
+    method: "PATCH",
+    path: await c.pathOf(ref),
+    query: { fieldManager: "juanie" },
+    body: patch,
+    contentType: "application/merge-patch+json",
+  });
 }
 
 /**
@@ -108,22 +114,14 @@ export async function deleteObject(
 ): Promise<boolean> {
   assertObjectIdentity(ref);
   try {
-    await c.objects.delete(
-      {
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-      },
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      opts.propagationPolicy ?? "Background",
-    );
+    await c.request({
+      method: "DELETE",
+      path: await c.pathOf(ref),
+      body: { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: opts.propagationPolicy ?? "Background" },
+    });
     return true;
   } catch (e) {
     if (isClusterError(e, "not_found")) return false;
-    if (e instanceof Error && /Unrecognized API version and kind/.test(e.message)) return false;
     throw e;
   }
 }

@@ -37,6 +37,27 @@ async function failure(p: Promise<unknown>): Promise<ClusterError> {
   throw new Error("expected the check to fail");
 }
 
+describe("KubeCluster", () => {
+  it("refuses in-cluster access outside a pod, without touching the filesystem", () => {
+    const saved = process.env.KUBERNETES_SERVICE_HOST;
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      expect(() => new KubeCluster({ kind: "in-cluster" })).toThrow(/needs the platform to run in a Kubernetes pod/);
+    } finally {
+      if (saved !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved;
+    }
+  });
+
+  it("checks the kubeconfig before loading it (an exec plugin is refused)", () => {
+    const withExec = sim
+      .kubeconfig()
+      .replace(/token: .*/, "exec:\n        command: /bin/sh\n        apiVersion: client.authentication.k8s.io/v1");
+    expect(() => new KubeCluster({ kind: "kubeconfig", kubeconfig: withExec })).toThrow(
+      /exec credential plugin \(\/bin\/sh\)/,
+    );
+  });
+});
+
 describe("checkCluster", () => {
   it("reads version, nodes and namespaces and recognises the simulator", async () => {
     const r = await checkCluster(cluster(sim.kubeconfig()));
@@ -100,6 +121,8 @@ describe("checkCluster", () => {
       const e = await failure(checkCluster(cluster(kubeconfig, 300)));
       expect(e.reason).toBe("timeout");
       expect(e.message).toBe(`the cluster at https://127.0.0.1:${port} did not answer within 0.3 s`);
+      const raw = await failure(cluster(kubeconfig, 300).request({ method: "GET", path: "/api/v1/namespaces" }));
+      expect(raw.reason).toBe("timeout");
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));

@@ -1,4 +1,5 @@
 import {
+  ApiException,
   ApiextensionsV1Api,
   AppsV1Api,
   type Configuration,
@@ -6,6 +7,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   createConfiguration,
+  HttpMethod,
   KubeConfig,
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
@@ -15,7 +17,8 @@ import {
   VersionApi,
 } from "@kubernetes/client-node";
 import { ClusterError, normaliseClusterError } from "./errors.ts";
-import { type KubeconfigSummary, parseKubeconfig } from "./kubeconfig.ts";
+import { KubeconfigError, type KubeconfigSummary, parseKubeconfig } from "./kubeconfig.ts";
+import type { ObjectRef } from "./objects.ts";
 
 export { ClusterError, type ClusterErrorReason, normaliseClusterError } from "./errors.ts";
 
@@ -31,11 +34,26 @@ export interface KubeClusterOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+export interface RawRequest {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Absolute API path, e.g. /apis/apps/v1/namespaces/x/deployments/y. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  /** Sent as JSON (valid YAML too, for server-side apply). */
+  body?: unknown;
+  contentType?: string;
+}
+
 /** KubernetesObjectApi whose default namespace follows the kubeconfig's context. */
 class ObjectApi extends KubernetesObjectApi {
   constructor(configuration: Configuration, kc: KubeConfig) {
     super(configuration);
     this.setDefaultNamespace(kc);
+  }
+
+  /** The API resource (plural name, namespaced) serving apiVersion/kind; cached, re-read when the kind is missing. */
+  discover(apiVersion: string, kind: string) {
+    return this.resource(apiVersion, kind);
   }
 }
 
@@ -54,6 +72,7 @@ export class KubeCluster {
   readonly configuration: Configuration;
 
   readonly objects: KubernetesObjectApi;
+  private readonly objectApi: ObjectApi;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly apiext: ApiextensionsV1Api;
@@ -70,10 +89,25 @@ export class KubeCluster {
         ...(source.context !== undefined ? { context: source.context } : {}),
         allowExec: source.allowExec ?? false,
       });
-      kc.loadFromString(source.kubeconfig);
-      kc.setCurrentContext(summary.context);
+      try {
+        kc.loadFromString(source.kubeconfig);
+        kc.setCurrentContext(summary.context);
+      } catch (e) {
+        // client-node's messages may quote the kubeconfig: keep only a generic one.
+        void e;
+        throw new KubeconfigError(
+          "kubeconfig",
+          "the kubeconfig could not be loaded: check its clusters, users and contexts",
+        );
+      }
       this.summary = summary;
     } else {
+      if (!process.env.KUBERNETES_SERVICE_HOST) {
+        throw new ClusterError(
+          "invalid",
+          "in-cluster access needs the platform to run in a Kubernetes pod (KUBERNETES_SERVICE_HOST is not set)",
+        );
+      }
       kc.loadFromCluster();
       this.summary = null;
     }
@@ -95,7 +129,8 @@ export class KubeCluster {
         },
       ],
     });
-    this.objects = this.wrap(new ObjectApi(this.configuration, kc));
+    this.objectApi = new ObjectApi(this.configuration, kc);
+    this.objects = this.wrap(this.objectApi);
     this.core = this.wrap(new CoreV1Api(this.configuration));
     this.apps = this.wrap(new AppsV1Api(this.configuration));
     this.apiext = this.wrap(new ApiextensionsV1Api(this.configuration));
@@ -103,6 +138,57 @@ export class KubeCluster {
     this.custom = this.wrap(new CustomObjectsApi(this.configuration));
     this.rbac = this.wrap(new RbacAuthorizationV1Api(this.configuration));
     this.version = this.wrap(new VersionApi(this.configuration));
+  }
+
+  /**
+   * A request with a plain JSON body and answer — no client-node model (de)serialisation, which drops
+   * fields it does not know (such as `x-kubernetes-*` in CRD schemas). Same auth, deadline and errors.
+   */
+  async request<T = unknown>(req: RawRequest): Promise<T> {
+    try {
+      const ctx = this.configuration.baseServer.makeRequestContext(req.path, HttpMethod[req.method]);
+      for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) ctx.setQueryParam(k, v);
+      ctx.setHeaderParam("Accept", "application/json");
+      if (req.body !== undefined) {
+        ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");
+        ctx.setBody(JSON.stringify(req.body));
+      }
+      await this.kc.applySecurityAuthentication(ctx);
+      ctx.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+      const rsp = await this.configuration.httpApi.send(ctx).toPromise();
+      const text = await rsp.body.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {
+        throw new ApiException(rsp.httpStatusCode, "Unsuccessful HTTP Request", parsed, rsp.headers);
+      }
+      return parsed as T;
+    } catch (e) {
+      throw this.normalise(e);
+    }
+  }
+
+  /** The API path of an object (or of its collection when `name` is omitted), found through discovery. */
+  async pathOf(ref: Omit<ObjectRef, "name"> & { name?: string }): Promise<string> {
+    let resource: Awaited<ReturnType<ObjectApi["discover"]>> | undefined;
+    try {
+      resource = await this.call(() => this.objectApi.discover(ref.apiVersion, ref.kind));
+    } catch (e) {
+      if (!isClusterError(e, "not_found")) throw e;
+    }
+    if (!resource) throw new ClusterError("not_found", `the cluster does not serve ${ref.apiVersion} ${ref.kind}`);
+    const parts = [ref.apiVersion.includes("/") ? "/apis" : "/api", ref.apiVersion];
+    if (resource.namespaced) {
+      const namespace = ref.namespace ?? this.kc.getContextObject(this.kc.getCurrentContext())?.namespace ?? "default";
+      parts.push("namespaces", encodeURIComponent(namespace));
+    }
+    parts.push(resource.name);
+    if (ref.name !== undefined) parts.push(encodeURIComponent(ref.name));
+    return parts.join("/");
   }
 
   /** Any failure (socket, TLS, Status) as a ClusterError naming this cluster's server. */

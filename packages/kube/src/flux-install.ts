@@ -2,9 +2,8 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { PatchStrategy } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { applyObjects, assertObjectIdentity, deleteObject } from "./apply.ts";
+import { applyObjects, assertObjectIdentity, deleteObject, mergePatchObject } from "./apply.ts";
 import { ClusterError, isClusterError, type KubeCluster } from "./client.ts";
 import { FLUX_NAMESPACE, FLUX_OPERATOR_GROUP } from "./flux-detect.ts";
 import { describeRef, type KubeObject, MANAGED_BY_LABEL, type ObjectRef, refOf } from "./objects.ts";
@@ -471,18 +470,7 @@ export async function uninstallFlux(
       if (Date.now() >= graceEnd) {
         for (const ref of left) {
           try {
-            await c.objects.patch(
-              {
-                apiVersion: ref.apiVersion,
-                kind: ref.kind,
-                metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), finalizers: null },
-              } as unknown as KubeObject,
-              undefined,
-              undefined,
-              "juanie",
-              undefined,
-              PatchStrategy.MergePatch,
-            );
+            await mergePatchObject(c, ref, { metadata: { finalizers: null } });
           } catch (e) {
             if (!isClusterError(e, "not_found", "invalid")) throw e;
           }

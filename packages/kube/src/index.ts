@@ -1,3 +1,4 @@
+// The cluster side of Juanie (product code). Status reducers/watchers live in ./status (re-exported by the lead).
 export { RECONCILE_ANNOTATION, reconcileToken, requestReconcile, setSuspended, sourceRefOf } from "./actions.ts";
 export {
   type ApplyOptions,
@@ -21,24 +22,32 @@ export {
 export {
   detectFlux,
   FLUX_NAMESPACE,
+  FLUX_OPERATOR_GROUP,
   FLUX_OPTIONAL_COMPONENTS,
   FLUX_REQUIRED_COMPONENTS,
   type FluxComponent,
+  type FluxCrd,
   type FluxDetection,
+  type FluxOperatorInstance,
 } from "./flux-detect.ts";
 export {
   applyFluxInstance,
+  type FetchManifestOptions,
   FluxInstallError,
+  type FluxInstanceInput,
   type FluxManifestSource,
   type FluxUninstallPlan,
   fetchFluxManifest,
   findFluxCli,
   fluxManifestUrl,
+  type InstallOptions,
   type InstallPhase,
   installFlux,
   type Progress,
   parseManifest,
   planFluxUninstall,
+  type UninstallOptions,
+  type UninstallPhase,
   uninstallFlux,
 } from "./flux-install.ts";
 export {
@@ -47,6 +56,8 @@ export {
   type GitCredential,
   type GitOpsInput,
   GitOpsInputError,
+  type GitOpsObjects,
+  type GitOpsRefs,
   gitOpsObjectRefs,
   KUSTOMIZATION_API,
   secretName,
