@@ -1,5 +1,5 @@
-import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { type KubeSim, startKubeSim } from "../cluster.ts";
 import { kubectlFor } from "../kubectl.testing.ts";
 import { SIMULATED_MANIFEST_ANNOTATION, serveFluxReleases, simulatedFluxInstallManifest } from "./manifest.ts";
@@ -56,7 +56,9 @@ describe("simulatedFluxInstallManifest", () => {
     const applied = await k.run(["apply", "--server-side", "-f", "-"], simulatedFluxInstallManifest());
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toContain("customresourcedefinition.apiextensions.k8s.io/gitrepositories.source.toolkit.fluxcd.io serverside-applied");
+    expect(applied.stdout).toContain(
+      "customresourcedefinition.apiextensions.k8s.io/gitrepositories.source.toolkit.fluxcd.io serverside-applied",
+    );
     const established = await k.run([
       "wait",
       "--for=condition=Established",

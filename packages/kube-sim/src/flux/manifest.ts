@@ -151,6 +151,11 @@ const CONTAINER_PORTS: Record<FluxController, JsonObject[]> = {
   ],
 };
 
+const CONTROLLER_ENV: JsonObject[] = [
+  { name: "RUNTIME_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+  { name: "GOMEMLIMIT", valueFrom: { resourceFieldRef: { containerName: "manager", resource: "limits.memory" } } },
+];
+
 function controllerArgs(name: FluxController): string[] {
   const events = "--events-addr=http://notification-controller.flux-system.svc.cluster.local./";
   const common = ["--watch-all-namespaces=true", "--log-level=info", "--log-encoding=json", "--enable-leader-election"];
@@ -212,7 +217,9 @@ export function simulatedFluxInstallObjects(version = DEFAULT_FLUX_VERSION): Jso
     spec: {
       hard: { pods: "1000" },
       scopeSelector: {
-        matchExpressions: [{ operator: "In", scopeName: "PriorityClass", values: ["system-node-critical", "system-cluster-critical"] }],
+        matchExpressions: [
+          { operator: "In", scopeName: "PriorityClass", values: ["system-node-critical", "system-cluster-critical"] },
+        ],
       },
     },
   };
@@ -242,7 +249,7 @@ export function simulatedFluxInstallObjects(version = DEFAULT_FLUX_VERSION): Jso
           : {}),
         additionalPrinterColumns: c.columns,
         schema: { openAPIV3Schema: openSchema(c.kind) },
-        subresources: c.noStatus?.includes(v) ? {} : { status: {} },
+        subresources: subresourcesOf(c, v),
       })),
     },
   }));
@@ -263,7 +270,11 @@ export function simulatedFluxInstallObjects(version = DEFAULT_FLUX_VERSION): Jso
         "notification.toolkit.fluxcd.io",
         "image.toolkit.fluxcd.io",
       ].map((g) => ({ apiGroups: [g], resources: ["*"], verbs: ["*"] })),
-      { apiGroups: [""], resources: ["namespaces", "secrets", "configmaps", "serviceaccounts"], verbs: ["get", "list", "watch"] },
+      {
+        apiGroups: [""],
+        resources: ["namespaces", "secrets", "configmaps", "serviceaccounts"],
+        verbs: ["get", "list", "watch"],
+      },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
       {
         apiGroups: ["coordination.k8s.io"],
@@ -331,13 +342,7 @@ export function simulatedFluxInstallObjects(version = DEFAULT_FLUX_VERSION): Jso
                 image: `ghcr.io/fluxcd/${c}:${images[c]}`,
                 imagePullPolicy: "IfNotPresent",
                 args: controllerArgs(c),
-                env: [
-                  { name: "RUNTIME_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-                  {
-                    name: "GOMEMLIMIT",
-                    valueFrom: { resourceFieldRef: { containerName: "manager", resource: "limits.memory" } },
-                  },
-                ],
+                env: CONTROLLER_ENV,
                 ports: CONTAINER_PORTS[c],
                 livenessProbe: { httpGet: { path: "/healthz", port: "healthz" } },
                 readinessProbe: { httpGet: { path: "/readyz", port: "healthz" } },
@@ -360,6 +365,10 @@ export function simulatedFluxInstallObjects(version = DEFAULT_FLUX_VERSION): Jso
     };
   });
   return [namespace, quota, ...crds, ...accounts, clusterRole, ...bindings, ...services, ...deployments];
+}
+
+function subresourcesOf(c: CrdSpec, version: string): JsonObject {
+  return c.noStatus?.includes(version) ? {} : { status: {} };
 }
 
 /** Open schemas: the simulator does not validate Flux specs (the real CRDs do). */

@@ -49,7 +49,7 @@ export async function reconcileGitRepository(
   const current = sim.setFinalizer(type, repo, MANAGER, true) ?? repo;
   const generation = Number(current.metadata.generation ?? 1);
   const requestedAt = str(obj(current.metadata.annotations)?.[REQUESTED_AT_ANNOTATION]);
-  const handled = requestedAt ? { lastHandledReconcileAt: requestedAt } : {};
+  const handled: JsonObject = requestedAt ? { lastHandledReconcileAt: requestedAt } : {};
   let conditions = readConditions(current.status);
   const hasReady = conditions.some((c) => c.type === "Ready");
   conditions = setCondition(conditions, "Reconciling", "True", "Progressing", "reconciliation in progress", generation);
@@ -75,7 +75,11 @@ export async function reconcileGitRepository(
     }
     const localRef = branch ? `refs/heads/${branch}` : `refs/tags/${tag}`;
     try {
-      await git(gitDir, ["fetch", "--quiet", "--no-tags", "--force", "--depth=1", url, `+${localRef}:${localRef}`], auth);
+      await git(
+        gitDir,
+        ["fetch", "--quiet", "--no-tags", "--force", "--depth=1", url, `+${localRef}:${localRef}`],
+        auth,
+      );
     } catch (err) {
       throw new SourceError(
         "GitOperationFailed",
