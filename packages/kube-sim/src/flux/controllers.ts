@@ -76,7 +76,7 @@ export class FluxSimulator {
   private workDirPromise: Promise<string> | undefined;
   private readonly ownWorkDir: boolean;
   private readonly timers = new Map<Key, NodeJS.Timeout>();
-  private readonly sleepers = new Set<NodeJS.Timeout>();
+  private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private readonly running = new Map<Key, Promise<void>>();
   private readonly again = new Set<Key>();
   private readonly unsubscribe: () => void;
@@ -104,7 +104,10 @@ export class FluxSimulator {
     this.unsubscribe();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    for (const t of this.sleepers) clearTimeout(t);
+    for (const [t, wake] of this.sleepers) {
+      clearTimeout(t);
+      wake();
+    }
     this.sleepers.clear();
     await Promise.allSettled([...this.running.values()]);
     if (this.ownWorkDir && this.workDirPath) await rm(this.workDirPath, { recursive: true, force: true });
@@ -144,7 +147,7 @@ export class FluxSimulator {
         this.sleepers.delete(t);
         resolve();
       }, ms);
-      this.sleepers.add(t);
+      this.sleepers.set(t, resolve);
     });
   }
 
