@@ -45,6 +45,8 @@ export interface FluxSimulatorOptions {
   pollMs?: number;
   /** Retry delay when a dependency or a source artifact is not ready yet (Flux: 30 s). Default 500 ms. */
   dependencyRequeueMs?: number;
+  /** Reconciliations each controller runs at once (Flux's --concurrent; kustomize-controller's default is 4). */
+  concurrency?: number;
 }
 
 type Key = string;
@@ -79,6 +81,9 @@ export class FluxSimulator {
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private readonly running = new Map<Key, Promise<void>>();
   private readonly again = new Set<Key>();
+  /** Keys waiting for a free worker (each controller runs `concurrency` reconciliations at a time). */
+  private readonly waiting = new Set<Key>();
+  readonly concurrency: number;
   private readonly unsubscribe: () => void;
   private stopped = false;
   private eventSeq = 0;
@@ -90,6 +95,7 @@ export class FluxSimulator {
     this.stepDelayMs = options.stepDelayMs ?? 150;
     this.pollMs = options.pollMs ?? 100;
     this.dependencyRequeueMs = options.dependencyRequeueMs ?? 500;
+    this.concurrency = options.concurrency ?? 4;
     this.kustomizeBinary = options.kustomize ?? defaultKustomizeBinary();
     this.ownWorkDir = !options.workDir;
     this.workDirPath = options.workDir;
@@ -104,6 +110,7 @@ export class FluxSimulator {
     this.unsubscribe();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.waiting.clear();
     for (const [t, wake] of this.sleepers) {
       clearTimeout(t);
       wake();
@@ -243,6 +250,13 @@ export class FluxSimulator {
       this.again.add(key);
       return;
     }
+    const kind = key.slice(0, key.indexOf("/"));
+    const active = [...this.running.keys()].filter((k) => k.startsWith(`${kind}/`)).length;
+    if (active >= this.concurrency) {
+      this.waiting.add(key);
+      return;
+    }
+    this.waiting.delete(key);
     const p = this.reconcile(key)
       .catch((err: unknown) => {
         if (!this.stopped) process.stderr.write(`flux-sim: ${key}: ${(err as Error).message}\n`);
@@ -250,6 +264,8 @@ export class FluxSimulator {
       .finally(() => {
         this.running.delete(key);
         if (this.again.delete(key)) this.run(key);
+        const next = [...this.waiting].find((k) => k.startsWith(`${kind}/`));
+        if (next) this.run(next);
       });
     this.running.set(key, p);
   }

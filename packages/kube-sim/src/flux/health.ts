@@ -45,7 +45,9 @@ export async function checkHealth(
   sim: FluxSimulator,
   targets: HealthTarget[],
   timeoutMs: number,
-): Promise<string | undefined> {
+  /** Polled between checks: a message when a newer reconciliation should replace this one. */
+  canceled: () => string | undefined = () => undefined,
+): Promise<string | undefined | { canceled: string }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const states = targets.map((t) => {
@@ -59,6 +61,8 @@ export async function checkHealth(
     const list = (xs: typeof states) => xs.map((s) => `${s.id} status: '${s.status}'`).join(", ");
     if (failed.length > 0) return `failed early due to stalled resources: [${list(failed)}]`;
     if (Date.now() >= deadline) return `timeout waiting for: [${list(pending)}]`;
+    const cancel = canceled();
+    if (cancel) return { canceled: cancel };
     await sim.sleep(Math.min(sim.pollMs, Math.max(1, deadline - Date.now())));
     if (sim.isStopped) return "the simulator stopped";
   }

@@ -180,10 +180,27 @@ export async function reconcileKustomization(
       const message = `Running health checks for revision ${revision} with a timeout of ${timeoutText}`;
       progress(message, true);
       const checkStart = Date.now();
-      const healthError = await checkHealth(sim, targets, timeoutMs);
+      const healthError = await checkHealth(sim, targets, timeoutMs, () => {
+        const src = gitType && sim.store.tryGet(gitType, sourceNs, sourceName);
+        if (src && str(obj(obj(src.status)?.artifact)?.revision) !== revision) {
+          return `New reconciliation triggered by GitRepository/${sourceNs}/${sourceName}`;
+        }
+        const self = sim.store.tryGet(type, ns, name);
+        const token = str(obj(self?.metadata.annotations)?.[REQUESTED_AT_ANNOTATION]);
+        if (self && (Number(self.metadata.generation ?? 1) !== generation || token !== requestedAt)) {
+          return `New reconciliation triggered by Kustomization/${ns}/${name}`;
+        }
+        return undefined;
+      });
       if (sim.isStopped) return undefined;
       const latest2 = sim.store.tryGet(type, ns, name);
       if (!latest2) return undefined;
+      if (typeof healthError === "object") {
+        // As Flux: the health check gives way to the newer reconciliation (the change that canceled it
+        // has already queued it).
+        fail("HealthCheckCanceled", healthError.canceled, {}, true);
+        return undefined;
+      }
       if (healthError) {
         const c = setCondition(
           readConditions(latest2.status),

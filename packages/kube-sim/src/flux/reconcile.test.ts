@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitServer, startGitServer } from "../../../../test/git-server.ts";
 import { type KubeSim, startKubeSim } from "../cluster.ts";
 import type { KubeObject } from "../json.ts";
+import { kubectlFor } from "../kubectl.testing.ts";
 import { configMapYaml, deploymentYaml, fluxObjects, until, workingCopy } from "./flux.testing.ts";
 
 // The Flux simulator end to end: real Git (the local smart-HTTP server with token auth), the real
@@ -71,6 +72,7 @@ beforeAll(async () => {
   );
   flux.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   flux.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "gated" } });
+  flux.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "fixed" } });
   flux.apply({
     apiVersion: "v1",
     kind: "Secret",
@@ -179,6 +181,24 @@ describe("simulated kustomize-controller", () => {
     expect((web.metadata.managedFields as { manager: string }[]).map((f) => f.manager)).toContain(
       "kustomize-controller",
     );
+    // What a user sees with kubectl: the CRD's printer columns show Flux's status message.
+    const k = await kubectlFor(sim);
+    try {
+      const waited = await k.run([
+        "wait",
+        "-n",
+        "flux-system",
+        "--for=condition=Ready",
+        "kustomization/app",
+        "--timeout=5s",
+      ]);
+      expect(waited.stdout).toBe("kustomization.kustomize.toolkit.fluxcd.io/app condition met\n");
+      const table = await k.run(["get", "ks", "app", "-n", "flux-system"]);
+      expect(table.stdout).toMatch(/^NAME\s+AGE\s+READY\s+STATUS\n/);
+      expect(table.stdout).toContain(`True    Applied revision: ${revision}`);
+    } finally {
+      await k.cleanup();
+    }
     const history = status.history as Record<string, unknown>[];
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({
@@ -228,6 +248,35 @@ describe("simulated kustomize-controller", () => {
     expect((status.history as { lastReconciledStatus: string }[])[0]?.lastReconciledStatus).toBe("HealthCheckFailed");
   });
 
+  it("a fix while a health check waits cancels it (HealthCheckCanceled) and applies at once", async () => {
+    const reasons: string[] = [];
+    const off = sim.store.subscribe((e) => {
+      if (e.object.kind === "Kustomization" && e.object.metadata.name === "fix-me") {
+        const c = flux.ready(e.object);
+        if (c && reasons.at(-1) !== c.reason) reasons.push(c.reason);
+      }
+    });
+    flux.apply(kustomization("fix-me", { path: "./bad-image", targetNamespace: "fixed", wait: true, timeout: "5m" }));
+    await until("the health check to start", () => {
+      const healthy = (flux.status(flux.kustomization("flux-system", "fix-me")).conditions as { type: string }[])?.find(
+        (c) => c.type === "Healthy",
+      );
+      return healthy !== undefined;
+    });
+    flux.merge("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "flux-system", "fix-me", {
+      spec: { path: "./gate" },
+    });
+    await until(
+      "the fixed path to be applied",
+      () => flux.ready(flux.kustomization("flux-system", "fix-me"))?.status === "True",
+    );
+    off();
+    expect(reasons).toContain("HealthCheckCanceled");
+    expect(flux.ready(flux.kustomization("flux-system", "fix-me"))?.reason).toBe("ReconciliationSucceeded");
+    // The broken Deployment of the first path was pruned.
+    expect(flux.get("apps/v1", "Deployment", "fixed", "bad")).toBeUndefined();
+  });
+
   it("a broken kustomization.yaml: BuildFailed with kustomize's error", async () => {
     flux.apply(kustomization("broken", { path: "./broken" }));
     const ready = await until("the build failure", () => {
@@ -270,5 +319,15 @@ describe("simulated kustomize-controller", () => {
     flux.merge("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "flux-system", "app", { spec: { suspend: false } });
     await until("the resumed Kustomization to apply", () => appliedRevision("app") === `main@sha1:${sha}`);
     expect(flux.get("v1", "ConfigMap", "apps", "extra")).toBeDefined();
+  });
+
+  it("deleting a Kustomization with prune deletes what it applied, then the object goes (Flux's finalizer)", async () => {
+    expect(flux.get("apps/v1", "Deployment", "gated", "web")).toBeDefined();
+    sim.store.delete(sim.type("kustomize.toolkit.fluxcd.io/v1", "Kustomization"), "flux-system", "after-gate");
+    await until("the Kustomization to be gone", () => flux.kustomization("flux-system", "after-gate") === undefined);
+    expect(flux.get("apps/v1", "Deployment", "gated", "web")).toBeUndefined();
+    expect(flux.get("v1", "ConfigMap", "gated", "extra")).toBeUndefined();
+    // The other Kustomization's copies in its own namespace stay.
+    expect(flux.get("apps/v1", "Deployment", "apps", "web")).toBeDefined();
   });
 });
