@@ -19,14 +19,15 @@ export function workloadStatus(o: KubeObject | undefined): Status {
   if (o.metadata.deletionTimestamp) return "InProgress";
   const spec = obj(o.spec) ?? {};
   const status = obj(o.status) ?? {};
-  if (o.kind === "Deployment" || o.kind === "StatefulSet") {
+  // Only Deployments get pods in the simulated cluster (its workload controller runs nothing else).
+  if (o.kind === "Deployment" && o.apiVersion === "apps/v1") {
     const progressing = findCondition(o.status, "Progressing");
     if (progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded") return "Failed";
     const desired = Number(spec.replicas ?? 1);
     if (Number(status.observedGeneration ?? 0) < Number(o.metadata.generation ?? 1)) return "InProgress";
     if (Number(status.updatedReplicas ?? 0) < desired) return "InProgress";
     if (Number(status.readyReplicas ?? 0) < desired) return "InProgress";
-    if (o.kind === "Deployment" && Number(status.availableReplicas ?? 0) < desired) return "InProgress";
+    if (Number(status.availableReplicas ?? 0) < desired) return "InProgress";
     return "Current";
   }
   if (o.apiVersion.startsWith("kustomize.toolkit.fluxcd.io/") || o.apiVersion.startsWith("source.toolkit.fluxcd.io/")) {

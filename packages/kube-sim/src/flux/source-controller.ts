@@ -171,7 +171,11 @@ async function credentials(
     );
   }
   const data = obj(secret.data) ?? {};
+  // The simulated API server keeps stringData as written (a real one folds it into data).
+  const stringData = obj(secret.stringData) ?? {};
   const value = (key: string) => {
+    const plain = str(stringData[key]);
+    if (plain !== undefined) return plain;
     const v = str(data[key]);
     return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
   };
