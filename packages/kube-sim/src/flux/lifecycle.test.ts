@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { type GitServer, startGitServer } from "../../../../test/git-server.ts";
 import { type KubeSim, startKubeSim } from "../cluster.ts";
 import type { KubeObject } from "../json.ts";
+import { kubectlFor } from "../kubectl.testing.ts";
 import type { ResourceType } from "../resources.ts";
 import { configMapYaml, fluxObjects, until, workingCopy } from "./flux.testing.ts";
 import { simulatedFluxInstallObjects } from "./manifest.ts";
@@ -120,5 +122,59 @@ describe("the Flux simulator follows the installed controllers", () => {
     });
     off();
     expect((flux.status(repo).artifact as { revision: string }).revision).toBe(`main@sha1:${sha}`);
+  });
+
+  it("objects applied over HTTPS by kubectl --server-side (as the platform does) reconcile to Ready", async () => {
+    const k = await kubectlFor(sim);
+    try {
+      const objects = [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: "web-dev" } },
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: "web-git", namespace: "flux-system" },
+          stringData: { username: "git", password: TOKEN },
+        },
+        {
+          apiVersion: "source.toolkit.fluxcd.io/v1",
+          kind: "GitRepository",
+          metadata: { name: "web", namespace: "flux-system" },
+          spec: { url: repoUrl, ref: { branch: "main" }, interval: "1m", secretRef: { name: "web-git" } },
+        },
+        {
+          apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+          kind: "Kustomization",
+          metadata: { name: "web", namespace: "flux-system" },
+          spec: {
+            interval: "5m",
+            path: "./",
+            prune: true,
+            wait: true,
+            timeout: "30s",
+            targetNamespace: "web-dev",
+            sourceRef: { kind: "GitRepository", name: "web" },
+          },
+        },
+      ];
+      const applied = await k.run(
+        ["apply", "--server-side", "--field-manager", "juanie", "-f", "-"],
+        objects.map((o) => `---\n${stringify(o)}`).join(""),
+      );
+      expect(applied.stderr).toBe("");
+      expect(applied.code).toBe(0);
+      const waited = await k.run([
+        "wait",
+        "-n",
+        "flux-system",
+        "--for=condition=Ready",
+        "kustomization/web",
+        "--timeout=20s",
+      ]);
+      expect(waited.stdout).toBe("kustomization.kustomize.toolkit.fluxcd.io/web condition met\n");
+      const cm = await k.run(["get", "configmap", "site", "-n", "web-dev", "-o", "jsonpath={.metadata.labels}"]);
+      expect(JSON.parse(cm.stdout)).toMatchObject({ "kustomize.toolkit.fluxcd.io/name": "web" });
+    } finally {
+      await k.cleanup();
+    }
   });
 });
