@@ -79,6 +79,11 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   seed(store);
   const workloads = opts.workloads === false ? undefined : new WorkloadController(store, opts.workloads ?? {});
   const fluxOpts = opts.flux === true ? {} : opts.flux || undefined;
+  if (fluxOpts && opts.workloads === false) {
+    throw new Error(
+      "startKubeSim: flux needs the workload controller (workloads must not be false): the simulated Flux acts only while its Deployments have ready pods",
+    );
+  }
   const installFlux = (version?: string) => {
     for (const o of simulatedFluxInstallObjects(version)) {
       const type = store.findKind(String(o.apiVersion), String(o.kind)) as ResourceType;
