@@ -63,13 +63,68 @@ it("npm run kube-sim prints the API URL, a token and a kubeconfig that kubectl c
   }
 });
 
-it("says that --flux is not there yet", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/kube-sim/src/cli.ts", "--flux"], { cwd: root });
+it("npm run kube-sim -- --flux starts with Flux preinstalled: its controllers become Available", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "kube-sim-cli-"));
+  const kubeconfig = path.join(dir, "sim.kubeconfig");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "packages/kube-sim/src/cli.ts", "--port", "0", "--kubeconfig", kubeconfig, "--flux"],
+    { cwd: root },
+  );
+  try {
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 15_000);
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("Try: ")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on("exit", (code) => reject(new Error(`exited with ${code}: ${out}`)));
+    });
+    expect(out).toContain("flux:        v2.7.3 preinstalled in flux-system");
+    const waited = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const k = spawn(kubectlBinary, [
+        "--kubeconfig",
+        kubeconfig,
+        "--cache-dir",
+        path.join(dir, "cache"),
+        "wait",
+        "-n",
+        "flux-system",
+        "--for=condition=Available",
+        "deployment/source-controller",
+        "deployment/kustomize-controller",
+        "--timeout=15s",
+      ]);
+      let text = "";
+      k.stdout.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      k.on("close", (code) => resolve({ code, text }));
+    });
+    expect(waited.text).toContain("deployment.apps/source-controller condition met");
+    expect(waited.code).toBe(0);
+  } finally {
+    child.kill("SIGTERM");
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it("refuses a Flux version it does not know, naming the option", async () => {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "packages/kube-sim/src/cli.ts", "--flux", "--flux-version", "1.0.0"],
+    { cwd: root },
+  );
   let err = "";
   child.stderr.on("data", (d: Buffer) => {
     err += d.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   expect(code).toBe(2);
-  expect(err).toContain("--flux (the Flux simulator) is not there yet");
+  expect(err).toContain("--flux-version must be a Flux release the simulator knows");
+  expect(err).toContain('got "1.0.0"');
 });

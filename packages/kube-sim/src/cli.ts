@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startKubeSim } from "./cluster.ts";
+import { DEFAULT_FLUX_VERSION, FLUX_RELEASES } from "./flux/versions.ts";
 
 const { values } = parseArgs({
   options: {
@@ -11,19 +12,24 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     kubeconfig: { type: "string" },
     flux: { type: "boolean", default: false },
+    "flux-version": { type: "string", default: DEFAULT_FLUX_VERSION },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    "Usage: npm run kube-sim -- [--port 6443] [--host 127.0.0.1] [--kubeconfig FILE]\n" +
-      "Starts the Kubernetes API simulator (not a real cluster) and writes a kubeconfig for kubectl.\n",
+    "Usage: npm run kube-sim -- [--port 6443] [--host 127.0.0.1] [--kubeconfig FILE] [--flux [--flux-version 2.7.3]]\n" +
+      "Starts the Kubernetes API simulator (not a real cluster) and writes a kubeconfig for kubectl.\n" +
+      "--flux also starts the Flux simulator with Flux preinstalled in flux-system (test tooling, not real Flux).\n",
   );
   process.exit(0);
 }
-if (values.flux) {
-  process.stderr.write("kube-sim: --flux (the Flux simulator) is not there yet; it comes with issue 9 part 7.\n");
+const fluxVersion = (values["flux-version"] ?? DEFAULT_FLUX_VERSION).replace(/^v/, "");
+if (values.flux && !FLUX_RELEASES[fluxVersion]) {
+  process.stderr.write(
+    `kube-sim: --flux-version must be a Flux release the simulator knows (${Object.keys(FLUX_RELEASES).join(", ")}), got "${values["flux-version"]}"\n`,
+  );
   process.exit(2);
 }
 
@@ -32,7 +38,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`kube-sim: --port must be a port number (0-65535), got "${values.port}"\n`);
   process.exit(2);
 }
-const sim = await startKubeSim({ host: values.host, port });
+const sim = await startKubeSim({
+  host: values.host,
+  port,
+  ...(values.flux ? { flux: { preinstalled: true, version: fluxVersion } } : {}),
+});
 const file = values.kubeconfig ?? path.join(os.tmpdir(), `juanie-kube-sim-${new URL(sim.url).port}.kubeconfig`);
 await sim.writeKubeconfig(path.resolve(file));
 process.stdout.write(
@@ -41,8 +51,15 @@ process.stdout.write(
     `  API URL:     ${sim.url}`,
     `  token:       ${sim.token}`,
     `  kubeconfig:  ${path.resolve(file)}`,
+    ...(values.flux
+      ? [
+          `  flux:        v${fluxVersion} preinstalled in flux-system (simulated controllers: GitRepository over http(s) Git, Kustomization via kustomize ${sim.flux?.kustomizeBinary})`,
+        ]
+      : []),
     "",
-    `Try: kubectl --kubeconfig ${path.resolve(file)} get nodes`,
+    values.flux
+      ? `Try: kubectl --kubeconfig ${path.resolve(file)} get deployments -n flux-system`
+      : `Try: kubectl --kubeconfig ${path.resolve(file)} get nodes`,
     "",
   ].join("\n"),
 );

@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
-import type { KubeObject } from "./json.ts";
+import { FluxSimulator, type FluxSimulatorOptions } from "./flux/controllers.ts";
+import { simulatedFluxInstallObjects } from "./flux/manifest.ts";
+import { type KubeObject, str } from "./json.ts";
 import type { ResourceType } from "./resources.ts";
 import { KubeApiServer, SIMULATOR_GIT_VERSION, type TokenUser } from "./server.ts";
 import { ClusterStore } from "./store.ts";
@@ -25,6 +27,18 @@ export interface KubeSimOptions {
   crdEstablishDelayMs?: number;
   /** The Deployment → pods controller (false to leave workloads alone). */
   workloads?: WorkloadOptions | false;
+  /**
+   * The Flux simulator (test tooling): controllers that act once Flux's Deployments run in flux-system.
+   * `preinstalled` applies the simulated install manifest at start, as a cluster where Flux already runs.
+   */
+  flux?: boolean | KubeSimFluxOptions;
+}
+
+export interface KubeSimFluxOptions extends FluxSimulatorOptions {
+  /** Apply the simulated Flux install manifest at start ("adopt an existing Flux"). Default false. */
+  preinstalled?: boolean;
+  /** The Flux version of the preinstalled manifest. Default 2.7.3. */
+  version?: string;
 }
 
 export interface KubeSim {
@@ -36,6 +50,10 @@ export interface KubeSim {
   store: ClusterStore;
   server: KubeApiServer;
   workloads: WorkloadController | undefined;
+  /** The Flux simulator when started with `flux` (it acts only while Flux is installed in the cluster). */
+  flux: FluxSimulator | undefined;
+  /** Applies the simulated Flux install manifest directly into the store (as `flux install` would). */
+  installFlux(version?: string): void;
   /** A kubeconfig (YAML) for this cluster with the admin token, or another user's token. */
   kubeconfig(opts?: { token?: string; context?: string; namespace?: string }): string;
   /** Writes the kubeconfig to `file` (mode 0600) and returns the path. */
@@ -60,6 +78,21 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   for (const [t, u] of Object.entries(opts.users ?? {})) tokens.set(t, u);
   seed(store);
   const workloads = opts.workloads === false ? undefined : new WorkloadController(store, opts.workloads ?? {});
+  const fluxOpts = opts.flux === true ? {} : opts.flux || undefined;
+  if (fluxOpts && opts.workloads === false) {
+    throw new Error(
+      "startKubeSim: flux needs the workload controller (workloads must not be false): the simulated Flux acts only while its Deployments have ready pods",
+    );
+  }
+  const installFlux = (version?: string) => {
+    for (const o of simulatedFluxInstallObjects(version)) {
+      const type = store.findKind(String(o.apiVersion), String(o.kind)) as ResourceType;
+      const meta = o.metadata as KubeObject["metadata"];
+      store.patch(type, str(meta.namespace), String(meta.name), "apply", o, { manager: "flux", force: true });
+    }
+  };
+  const flux = fluxOpts ? new FluxSimulator(store, fluxOpts) : undefined;
+  if (fluxOpts?.preinstalled) installFlux(fluxOpts.version);
   const server = new KubeApiServer({
     store,
     tokens,
@@ -92,6 +125,8 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
     store,
     server,
     workloads,
+    flux,
+    installFlux,
     kubeconfig,
     async writeKubeconfig(file, k) {
       await mkdir(path.dirname(file), { recursive: true });
@@ -104,6 +139,7 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
       return t;
     },
     async close() {
+      await flux?.stop();
       workloads?.stop();
       await server.close();
       store.close();
