@@ -1,6 +1,8 @@
 import * as c from "@juanie/contracts";
 import {
   adoptFlux,
+  authorizeCluster,
+  authorizeOrg,
   checkClusterNow,
   deleteCluster,
   getCluster,
@@ -14,9 +16,40 @@ import {
   updateCluster,
 } from "@juanie/domain";
 import { z } from "zod";
-import { authedProcedure, router } from "../trpc.ts";
+import { authedProcedure, router, toTransportError } from "../trpc.ts";
+
+const changesInput = z.union([c.orgRef.strict(), c.clusterRef.strict()]);
 
 export const clustersRouter = router({
+  /**
+   * Live changes over SSE, `{ clusterId }`: of one cluster or of every cluster of an organization
+   * (connection, Flux, a Flux operation's progress). Readers refetch what they show. Access is
+   * checked again before events (at most every 2 s).
+   */
+  onChange: authedProcedure.input(changesInput).subscription(async function* ({ ctx, input, signal }) {
+    try {
+      // Listen before authorizing, so a change committed in between is not lost.
+      const events = ctx.realtime.events(signal);
+      const organizationId =
+        "clusterId" in input
+          ? (await authorizeCluster(ctx.deps.db, ctx.actor, "cluster.read", input.clusterId)).organizationId
+          : input.organizationId;
+      const authorize = () => authorizeOrg(ctx.deps.db, ctx.actor, "cluster.read", organizationId);
+      await authorize();
+      let checkedAt = Date.now();
+      for await (const event of events) {
+        if (event.type !== "cluster.changed" || event.organizationId !== organizationId) continue;
+        if ("clusterId" in input && event.clusterId !== input.clusterId) continue;
+        if (Date.now() - checkedAt > 2000) {
+          await authorize();
+          checkedAt = Date.now();
+        }
+        yield { clusterId: event.clusterId };
+      }
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }),
   list: authedProcedure
     .input(c.orgRef)
     .output(z.array(c.cluster))

@@ -1,5 +1,6 @@
 import * as c from "@juanie/contracts";
 import {
+  authorizeProject,
   createEnvironment,
   createSuggestedEnvironments,
   deleteEnvironment,
@@ -10,9 +11,31 @@ import {
   updateEnvironment,
 } from "@juanie/domain";
 import { z } from "zod";
-import { authedProcedure, router } from "../trpc.ts";
+import { authedProcedure, router, toTransportError } from "../trpc.ts";
 
 export const environmentsRouter = router({
+  /**
+   * Live changes over SSE, `{ environmentId }`, for every environment of a project: its Flux objects
+   * or their live status changed. Project readers only; checked again before events (at most every 2 s).
+   */
+  onChange: authedProcedure.input(c.projectRef).subscription(async function* ({ ctx, input, signal }) {
+    try {
+      const events = ctx.realtime.events(signal);
+      const authorize = () => authorizeProject(ctx.deps.db, ctx.actor, "project.read", input.projectId);
+      await authorize();
+      let checkedAt = Date.now();
+      for await (const event of events) {
+        if (event.type !== "environment.changed" || event.projectId !== input.projectId) continue;
+        if (Date.now() - checkedAt > 2000) {
+          await authorize();
+          checkedAt = Date.now();
+        }
+        yield { environmentId: event.environmentId };
+      }
+    } catch (error) {
+      throw toTransportError(error);
+    }
+  }),
   list: authedProcedure
     .input(c.projectRef)
     .output(z.array(c.environment))
