@@ -33,6 +33,13 @@ export const router = createRouter({
         { path: "", name: "org-projects", component: () => import("./orgs/OrgProjectsTab.vue") },
         { path: "members", name: "org-members", component: () => import("./orgs/OrgMembersTab.vue") },
         { path: "teams", name: "org-teams", component: () => import("./orgs/OrgTeamsTab.vue") },
+        { path: "clusters", name: "org-clusters", component: () => import("./clusters/OrgClustersTab.vue") },
+        {
+          path: "clusters/:clusterId",
+          name: "cluster",
+          component: () => import("./clusters/ClusterPage.vue"),
+          props: true,
+        },
         { path: "settings", name: "org-settings", component: () => import("./orgs/OrgSettingsTab.vue") },
       ],
     },

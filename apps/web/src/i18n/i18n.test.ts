@@ -19,6 +19,14 @@ import { createI18n } from "vue-i18n";
 import { uiErrorCodes } from "../api/apiError.ts";
 import { auditActions, auditResourceTypes } from "../audit/auditVocabulary.ts";
 import { oauthErrorCodes } from "../auth/oauth.ts";
+import { connectionTypes } from "../clusters/clusterForm.ts";
+import {
+  clusterStatuses,
+  fluxActions,
+  fluxManagers,
+  fluxOperationStatuses,
+  fluxSources,
+} from "../clusters/clusterVocabulary.ts";
 import { changeFields, probeTypes } from "../deployments/deployForm.ts";
 import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
 import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
@@ -105,6 +113,12 @@ const vocabularyKeys = [
   ...["requests", "limits"].flatMap((g) => ["cpu", "memory"].map((n) => `deployments.form.resources.${g}.${n}`)),
   ...["git", "flux", "kubernetes", "health"].map((step) => `deployments.progress.steps.${step}`),
   ...["approved", "rejected"].map((decision) => `deployments.approvals.decisions.${decision}`),
+  ...clusterStatuses.map((status) => `clusters.statuses.${status}`),
+  ...connectionTypes.map((type) => `clusters.connections.${type}`),
+  ...fluxSources.flatMap((s) => [`clusters.flux.sources.${s}`, `clusters.flux.sourceHints.${s}`]),
+  ...fluxActions.map((action) => `clusters.flux.actions.${action}`),
+  ...fluxOperationStatuses.map((status) => `clusters.flux.operationStatuses.${status}`),
+  ...fluxManagers.map((manager) => `clusters.flux.managedByValues.${manager}`),
 ];
 
 describe("i18n catalogs", () => {
