@@ -125,3 +125,28 @@ export function environmentInput(form: EnvironmentForm) {
     },
   };
 }
+
+/** The namespace the server chooses when none is given: `<project>-<environment>` as a DNS label. */
+export function defaultNamespace(projectSlug: string, environmentName: string): string {
+  const name = `${projectSlug}-${environmentName.trim() || "environment"}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return name || "env";
+}
+
+/**
+ * Whether saving the form takes the environment's Flux objects out of its cluster (GitOps turned
+ * off, no cluster, another cluster): the server refuses that without `confirmGitopsRemoval`, so the
+ * form first shows what would be deleted.
+ */
+export function removesGitopsObjects(env: Environment, form: EnvironmentForm): boolean {
+  const wasBound =
+    env.gitops.enabled && env.gitops.clusterId !== null && env.cluster !== null && env.cluster.gitopsState !== "off";
+  if (!wasBound) return false;
+  const staysBound = form.gitops.enabled && form.gitops.clusterId !== "";
+  return !staysBound || form.gitops.clusterId !== env.gitops.clusterId;
+}

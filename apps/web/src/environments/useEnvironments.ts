@@ -1,8 +1,9 @@
 import { createEnvironmentInput, setEnvironmentGrantsInput, updateEnvironmentInput } from "@juanie/contracts";
-import { useQuery } from "@tanstack/vue-query";
-import { computed, type MaybeRefOrGetter, toValue } from "vue";
+import { useQuery, useQueryClient } from "@tanstack/vue-query";
+import { computed, type MaybeRefOrGetter, onScopeDispose, toValue } from "vue";
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
+import { useLiveChanges } from "../api/useLiveChanges.ts";
 
 const environmentData = [["environments.list"]];
 
@@ -16,14 +17,57 @@ export const gitopsFields = [
   "gitops.path",
   "gitops.syncInterval",
   "gitops.autoSync",
+  "gitops.clusterId",
+  "gitops.namespace",
+  "gitops.prune",
+  "gitops.timeout",
+  "gitops.wait",
 ];
 
+/** What `environments.gitopsRemovalPlan` answers: what leaves the cluster when the binding goes. */
+export type GitopsRemovalPlan = Awaited<ReturnType<typeof trpc.environments.gitopsRemovalPlan.query>>;
+
+/** Flux reports come in bursts (fetched, applied, healthy): one refetch for events close together. */
+const refreshDelayMs = 300;
+/** While a sync is pending and the stream is down, in case nothing is streamed. */
+const pollMs = 5_000;
+
+/**
+ * A project's environments, live: refetched when `environments.onChange` reports a change of their
+ * Flux objects or live Flux status (sync, suspend, a rollout), and polled while a sync is pending
+ * without a stream.
+ */
 export function useEnvironmentList(projectId: MaybeRefOrGetter<string>) {
+  const queryClient = useQueryClient();
   const input = computed(() => ({ projectId: toValue(projectId) }));
+  let refresh: ReturnType<typeof setTimeout> | undefined;
+  function scheduleRefresh() {
+    if (refresh !== undefined) return;
+    const key = ["environments.list", { ...input.value }];
+    refresh = setTimeout(() => {
+      refresh = undefined;
+      void queryClient.invalidateQueries({ queryKey: key });
+    }, refreshDelayMs);
+  }
+  onScopeDispose(() => clearTimeout(refresh));
+  const live = useLiveChanges((vars, handlers) => trpc.environments.onChange.subscribe(vars, handlers), input, {
+    onData: scheduleRefresh,
+    onConnected: scheduleRefresh,
+  });
   return useQuery({
     queryKey: ["environments.list", input],
     queryFn: () => trpc.environments.list.query(input.value),
+    refetchInterval: computed(() => {
+      if (live.value) return false;
+      return (query: { state: { data?: { flux: { syncPending: boolean } | null }[] } }) =>
+        query.state.data?.some((env) => env.flux?.syncPending) ? pollMs : false;
+    }),
   });
+}
+
+/** Sync now, sync with source, suspend, resume. */
+export function useEnvironmentFluxAction() {
+  return useAction(trpc.environments.fluxAction.mutate, { invalidate: environmentData });
 }
 
 export function useCreateEnvironment() {

@@ -26,9 +26,12 @@ import {
   fluxManagers,
   fluxOperationStatuses,
   fluxSources,
+  fluxStates,
+  gitopsStates,
 } from "../clusters/clusterVocabulary.ts";
 import { changeFields, probeTypes } from "../deployments/deployForm.ts";
 import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
+import { fluxActions as environmentFluxActions } from "../environments/environmentFlux.ts";
 import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
 import { notificationKinds } from "../notifications/notificationKinds.ts";
 import { credentialTypes } from "../repositories/credentialForm.ts";
@@ -119,6 +122,9 @@ const vocabularyKeys = [
   ...fluxActions.map((action) => `clusters.flux.actions.${action}`),
   ...fluxOperationStatuses.map((status) => `clusters.flux.operationStatuses.${status}`),
   ...fluxManagers.map((manager) => `clusters.flux.managedByValues.${manager}`),
+  ...fluxStates.map((state) => `environments.flux.states.${state}`),
+  ...gitopsStates.map((state) => `environments.flux.gitopsStates.${state}`),
+  ...environmentFluxActions.map((action) => `environments.flux.actions.${action}`),
 ];
 
 describe("i18n catalogs", () => {
