@@ -53,6 +53,7 @@ describe("deployment vocabulary", () => {
     expect(shortSha(null)).toBe("");
     expect(firstLine("subject\n\nbody")).toBe("subject");
     expect(isDeploymentStatus("committed")).toBe(true);
-    expect(isDeploymentStatus("healthy")).toBe(false);
+    expect(isDeploymentStatus("healthy")).toBe(true);
+    expect(isDeploymentStatus("deployed")).toBe(false);
   });
 });

@@ -140,6 +140,21 @@ describe("useDeployment", () => {
     expect(api.get).toHaveBeenCalledTimes(calls);
   });
 
+  it("keeps following a deployment on a cluster after its commit, until it is healthy", async () => {
+    const rollout = { cluster: { id: "c1", name: "dev", simulated: true }, namespace: "shop-dev", workloads: [] };
+    api.get.mockImplementation(async () => ({ id: a, status: "applied", rollout }));
+    inScope(() => useDeployment(a));
+    await vi.advanceTimersByTimeAsync(0);
+    // Without a stream: every 2 s while Flux still applies and checks health.
+    await vi.advanceTimersByTimeAsync(4_100);
+    expect(api.get).toHaveBeenCalledTimes(3);
+    api.get.mockImplementation(async () => ({ id: a, status: "healthy", rollout }));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const calls = api.get.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.get).toHaveBeenCalledTimes(calls);
+  });
+
   it("subscribes again after a transient failure, and for another deployment", async () => {
     api.get.mockImplementation(async ({ deploymentId }: { deploymentId: string }) => ({
       id: deploymentId,

@@ -10,6 +10,7 @@ import { computed, type MaybeRefOrGetter, onScopeDispose, type Ref, toValue, wat
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
 import { type DeploymentMethod, type DeploymentStatus, isActive } from "./deploymentVocabulary.ts";
+import { isRolloutMoving } from "./rolloutSteps.ts";
 import { useDeploymentChanges } from "./useDeploymentChanges.ts";
 
 /** A deployment as the API delivers it (after JSON: `unknown` values may be missing). */
@@ -126,8 +127,9 @@ export function useDeployment(deploymentId: MaybeRefOrGetter<string>) {
     refetchInterval: computed(() => {
       const every = live.value ? safetyPollMs : pollMs.detail;
       return (query: { state: { data?: Deployment } }) => {
-        const status = query.state.data?.status;
-        return status !== undefined && isActive(status) ? every : false;
+        const data = query.state.data;
+        // On a cluster, committed → fetched → applied → healthy still moves after the commit.
+        return data !== undefined && (isActive(data.status) || isRolloutMoving(data)) ? every : false;
       };
     }),
   });

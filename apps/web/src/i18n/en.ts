@@ -992,7 +992,31 @@ export const en = {
       },
       notTracked: "Not tracked yet",
       clusterNote:
-        "Juanie tracks the Git commit today. Following Flux, the Kubernetes rollout and the health checks arrives with the cluster integration; until then, look at the cluster itself.",
+        "This environment is not bound to a cluster: Juanie records the Git commit only. Choose a cluster in the environment's GitOps settings to follow Flux, the apply and the health checks live.",
+    },
+    rollout: {
+      target: "On {cluster}, namespace {namespace}",
+      steps: { commit: "Git commit", fetched: "Flux fetched", applied: "Applied", healthy: "Healthy" },
+      fetched: {
+        done: "Flux fetched the commit.",
+        active: "Waiting for Flux to fetch the commit…",
+        pending: "Not fetched.",
+      },
+      applied: {
+        done: "Applied to {namespace}.",
+        active: "Flux is applying the manifests…",
+        pending: "Not applied.",
+      },
+      healthy: {
+        pods: "{ready}/{desired} pods ready",
+        done: "The workloads are ready.",
+        active: "Waiting for the workloads to become ready…",
+        pending: "Not healthy yet.",
+      },
+      failed: "Flux reported a failure: {reason}",
+      superseded:
+        "A newer commit reached the cluster before this one finished: Flux applies only the newest commit of the branch, so this deployment stopped here.",
+      podsReady: "{ready}/{desired} ready",
     },
     approvals: {
       title: "Approvals",

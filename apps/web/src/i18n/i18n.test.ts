@@ -31,6 +31,7 @@ import {
 } from "../clusters/clusterVocabulary.ts";
 import { changeFields, probeTypes } from "../deployments/deployForm.ts";
 import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
+import { rolloutStepNames } from "../deployments/rolloutSteps.ts";
 import { fluxActions as environmentFluxActions } from "../environments/environmentFlux.ts";
 import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
 import { notificationKinds } from "../notifications/notificationKinds.ts";
@@ -124,6 +125,7 @@ const vocabularyKeys = [
   ...fluxManagers.map((manager) => `clusters.flux.managedByValues.${manager}`),
   ...fluxStates.map((state) => `environments.flux.states.${state}`),
   ...gitopsStates.map((state) => `environments.flux.gitopsStates.${state}`),
+  ...rolloutStepNames.map((step) => `deployments.rollout.steps.${step}`),
   ...environmentFluxActions.map((action) => `environments.flux.actions.${action}`),
 ];
 

@@ -961,7 +961,30 @@ export const zhCN: Messages = {
       },
       notTracked: "尚未跟踪",
       clusterNote:
-        "目前 Juanie 只跟踪 Git 提交。Flux 同步、Kubernetes 发布和健康检查的跟踪将随集群集成一起提供；在此之前，请直接查看集群。",
+        "此环境未绑定集群：Juanie 仅记录 Git 提交。在环境的 GitOps 设置中选择集群，即可实时跟踪 Flux、应用和健康检查。",
+    },
+    rollout: {
+      target: "集群 {cluster}，命名空间 {namespace}",
+      steps: { commit: "Git 提交", fetched: "Flux 已获取", applied: "已应用", healthy: "健康" },
+      fetched: {
+        done: "Flux 已获取该提交。",
+        active: "等待 Flux 获取该提交…",
+        pending: "未获取。",
+      },
+      applied: {
+        done: "已应用到 {namespace}。",
+        active: "Flux 正在应用清单…",
+        pending: "未应用。",
+      },
+      healthy: {
+        pods: "{ready}/{desired} 个 Pod 就绪",
+        done: "工作负载已就绪。",
+        active: "等待工作负载就绪…",
+        pending: "尚未健康。",
+      },
+      failed: "Flux 报告失败：{reason}",
+      superseded: "在此部署完成前，更新的提交已到达集群：Flux 只应用分支上最新的提交，因此此部署停在这里。",
+      podsReady: "{ready}/{desired} 就绪",
     },
     approvals: {
       title: "审批",
