@@ -25,6 +25,7 @@ vi.hoisted(() => {
 
 const api = vi.hoisted(() => ({
   streams: [] as Stream[],
+  envStreams: [] as { input: unknown; opts: { onStarted(): void; onData(e: { environmentId: string }): void } }[],
   get: vi.fn(),
   list: vi.fn(),
 }));
@@ -39,6 +40,14 @@ vi.mock("../api/trpc.ts", () => ({
           const stream = { input, opts, unsubscribe: vi.fn() };
           api.streams.push(stream);
           return stream;
+        },
+      },
+    },
+    environments: {
+      onChange: {
+        subscribe: (input: unknown, opts: (typeof api.envStreams)[number]["opts"]) => {
+          api.envStreams.push({ input, opts });
+          return { unsubscribe: vi.fn() };
         },
       },
     },
@@ -66,6 +75,7 @@ function inScope<T>(fn: () => T) {
 beforeEach(() => {
   vi.useFakeTimers();
   api.streams.length = 0;
+  api.envStreams.length = 0;
   api.get.mockReset();
   api.list.mockReset();
 });
@@ -142,13 +152,23 @@ describe("useDeployment", () => {
 
   it("keeps following a deployment on a cluster after its commit, until it is healthy", async () => {
     const rollout = { cluster: { id: "c1", name: "dev", simulated: true }, namespace: "shop-dev", workloads: [] };
-    api.get.mockImplementation(async () => ({ id: a, status: "applied", rollout }));
+    const detail = { id: a, projectId: project, environment: { id: env }, rollout };
+    api.get.mockImplementation(async () => ({ ...detail, status: "applied" }));
     inScope(() => useDeployment(a));
     await vi.advanceTimersByTimeAsync(0);
+    // Pods becoming ready arrive as environment changes of the project: the detail is read again.
+    const [envStream] = api.envStreams;
+    expect(envStream?.input).toEqual({ projectId: project });
+    envStream?.opts.onData({ environmentId: env });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.get).toHaveBeenCalledTimes(2);
+    envStream?.opts.onData({ environmentId: "another" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.get).toHaveBeenCalledTimes(2);
     // Without a stream: every 2 s while Flux still applies and checks health.
     await vi.advanceTimersByTimeAsync(4_100);
-    expect(api.get).toHaveBeenCalledTimes(3);
-    api.get.mockImplementation(async () => ({ id: a, status: "healthy", rollout }));
+    expect(api.get).toHaveBeenCalledTimes(4);
+    api.get.mockImplementation(async () => ({ ...detail, status: "healthy" }));
     await vi.advanceTimersByTimeAsync(2_000);
     const calls = api.get.mock.calls.length;
     await vi.advanceTimersByTimeAsync(60_000);

@@ -9,6 +9,7 @@ import { type InfiniteData, useInfiniteQuery, useQuery, useQueryClient } from "@
 import { computed, type MaybeRefOrGetter, onScopeDispose, type Ref, toValue, watch } from "vue";
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
+import { useLiveChanges } from "../api/useLiveChanges.ts";
 import { type DeploymentMethod, type DeploymentStatus, isActive } from "./deploymentVocabulary.ts";
 import { isRolloutMoving } from "./rolloutSteps.ts";
 import { useDeploymentChanges } from "./useDeploymentChanges.ts";
@@ -134,6 +135,23 @@ export function useDeployment(deploymentId: MaybeRefOrGetter<string>) {
     }),
   });
   watch(query.data, reconcile);
+
+  // While Flux rolls it out, pods becoming ready change the environment's live status
+  // (`environment.changed`) without a new deployment status: follow those too.
+  useLiveChanges(
+    (vars, handlers) => trpc.environments.onChange.subscribe(vars, handlers),
+    () => {
+      const current = query.data.value;
+      return current && isRolloutMoving(current) ? { projectId: current.projectId } : null;
+    },
+    {
+      onData: ({ environmentId }) => {
+        const current = query.data.value;
+        if (current?.environment.id !== environmentId) return;
+        void queryClient.invalidateQueries({ queryKey: ["deployments.get", { deploymentId: current.id }] });
+      },
+    },
+  );
   return query;
 }
 
