@@ -147,7 +147,7 @@ export function useDeployment(deploymentId: MaybeRefOrGetter<string>) {
     {
       onData: ({ environmentId }) => {
         const current = query.data.value;
-        if (current?.environment.id !== environmentId) return;
+        if (!current || current.environment.id !== environmentId) return;
         void queryClient.invalidateQueries({ queryKey: ["deployments.get", { deploymentId: current.id }] });
       },
     },
