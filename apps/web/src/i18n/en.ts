@@ -176,6 +176,7 @@ export const en = {
       connection: "Connection",
       environments: "Environments",
       environmentsDescription: "Environments whose Flux objects are in this cluster.",
+      defaultNamespace: "<project>-<environment>",
       noEnvironments: "No environment deploys to this cluster yet. Choose it in an environment's GitOps settings.",
       project: "Project",
       environment: "Environment",

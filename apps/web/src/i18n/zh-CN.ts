@@ -165,6 +165,7 @@ export const zhCN: Messages = {
       connection: "连接",
       environments: "环境",
       environmentsDescription: "Flux 对象位于此集群中的环境。",
+      defaultNamespace: "<项目>-<环境>",
       noEnvironments: "还没有环境部署到此集群。请在环境的 GitOps 设置中选择它。",
       project: "项目",
       environment: "环境",
