@@ -35,6 +35,8 @@ describe("deployment vocabulary", () => {
       "awaiting_approval",
       "queued",
       "committing",
+      "fetched",
+      "applied",
       "running",
     ]);
   });

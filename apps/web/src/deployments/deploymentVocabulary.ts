@@ -17,6 +17,10 @@ export const activeStatuses: readonly DeploymentStatus[] = [
   "awaiting_approval",
   "queued",
   "committing",
+  // Only on a cluster, and always followed by healthy, failed or superseded. (`committed` is final
+  // for an environment without a cluster: `isRolloutMoving` covers it on a cluster.)
+  "fetched",
+  "applied",
   "running",
 ];
 
