@@ -26,6 +26,8 @@ export function workloadStatus(o: KubeObject | undefined): Status {
     const desired = Number(spec.replicas ?? 1);
     if (Number(status.observedGeneration ?? 0) < Number(o.metadata.generation ?? 1)) return "InProgress";
     if (Number(status.updatedReplicas ?? 0) < desired) return "InProgress";
+    // kstatus: pods of the old template still run (a rollout that has not finished, or cannot).
+    if (Number(status.replicas ?? 0) > Number(status.updatedReplicas ?? 0)) return "InProgress";
     if (Number(status.readyReplicas ?? 0) < desired) return "InProgress";
     if (Number(status.availableReplicas ?? 0) < desired) return "InProgress";
     return "Current";
