@@ -6,6 +6,7 @@
  * second interruption → `failed`, with the reason. Administrators can cancel or retry a deployment that is
  * stuck in a state where the platform does the work (queued, committing).
  */
+import { nudgeFlux } from "../environments/gitops.ts";
 import type { DeploymentDetail } from "@juanie/contracts";
 import { deploymentEvents, deployments, type Executor, environments, repositories } from "@juanie/db";
 import { and, eq, sql } from "drizzle-orm";
@@ -152,6 +153,8 @@ export async function settledIfLanded(deps: GitOpsDeps, deploymentId: string): P
 export async function runCommitJob(deps: GitOpsDeps, deploymentId: string): Promise<void> {
   if ((await reconcileCommitting(deps, deploymentId)) === "settled") return;
   await commitDeployment(deps, deploymentId);
+  const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
+  if (d?.status === "committed") await nudgeFlux(deps, d.environmentId);
 }
 
 /**
