@@ -12,6 +12,7 @@ import type { ClusterStore, StoredEvent } from "../store.ts";
 import { type Condition, now, parseDuration } from "./conditions.ts";
 import { reconcileKustomization } from "./kustomize-controller.ts";
 import { FLUX_NAMESPACE } from "./manifest.ts";
+import { forwardEvent } from "./notification-controller.ts";
 import { reconcileGitRepository } from "./source-controller.ts";
 import type { FluxController } from "./versions.ts";
 
@@ -87,6 +88,7 @@ export class FluxSimulator {
   private readonly unsubscribe: () => void;
   private stopped = false;
   private eventSeq = 0;
+  private readonly deliveries = new Set<Promise<void>>();
 
   constructor(
     readonly store: ClusterStore,
@@ -116,7 +118,7 @@ export class FluxSimulator {
       wake();
     }
     this.sleepers.clear();
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), ...this.deliveries]);
     if (this.ownWorkDir && this.workDirPath) await rm(this.workDirPath, { recursive: true, force: true });
   }
 
@@ -182,24 +184,31 @@ export class FluxSimulator {
     return this.store.patch(type, ns, name, "merge", { metadata: { finalizers: next } }, { manager });
   }
 
-  /** A core/v1 Event about a Flux object, as the controllers record them. */
+  /**
+   * A core/v1 Event about a Flux object, as the controllers record them, also sent to the
+   * notification-controller (Alerts → Providers) when it runs.
+   */
   recordEvent(o: KubeObject, controller: FluxController, type: "Normal" | "Warning", reason: string, message: string) {
     if (this.stopped) return;
     const events = this.store.findKind("v1", "Event") as ResourceType;
     const ns = str(o.metadata.namespace) ?? "default";
     const name = `${String(o.metadata.name)}.${(Date.now() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`;
     const ts = now();
-    const revision = str(obj(o.status)?.lastAttemptedRevision) ?? str(obj(obj(o.status)?.artifact)?.revision);
+    const status = obj(o.status);
+    const artifact = obj(status?.artifact);
+    const revision = str(status?.lastAttemptedRevision) ?? str(artifact?.revision);
+    const group = o.apiVersion.split("/")[0] as string;
+    const metadata: Record<string, string> = {};
+    if (revision) metadata.revision = revision;
+    if (o.kind === "GitRepository" && str(artifact?.digest)) metadata.digest = str(artifact?.digest) as string;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(metadata)) annotations[`${group}/${k}`] = v;
     try {
       this.store.create(
         events,
         ns,
         {
-          metadata: {
-            name,
-            namespace: ns,
-            ...(revision ? { annotations: { [`${o.apiVersion.split("/")[0]}/revision`]: revision } } : {}),
-          },
+          metadata: { name, namespace: ns, ...(revision ? { annotations } : {}) },
           involvedObject: {
             apiVersion: o.apiVersion,
             kind: o.kind,
@@ -223,6 +232,11 @@ export class FluxSimulator {
     } catch {
       // The namespace may be terminating: events are best-effort, as on a real cluster.
     }
+    const severity = type === "Warning" ? "error" : "info";
+    const delivery = forwardEvent(this, o, controller, severity, reason, message, metadata)
+      .catch(() => undefined)
+      .finally(() => this.deliveries.delete(delivery));
+    this.deliveries.add(delivery);
   }
 
   /** Runs the object's reconciliation after `delayMs` (replacing any scheduled run). */
