@@ -23,6 +23,7 @@ export {
 } from "./reducers.ts";
 export { type ParsedRevision, type ParseRevisionOptions, parseRevision, revisionHasSha, sameSha } from "./revision.ts";
 export {
+  type BackoffPolicy,
   type ClusterEvent,
   ClusterWatcher,
   type ClusterWatcherOptions,
@@ -35,6 +36,7 @@ export {
   HELM_RELEASE,
   HELM_REPOSITORY,
   KUSTOMIZATION,
+  nextRestart,
   OCI_REPOSITORY,
   type WatchedKind,
   type WatchedObject,

@@ -90,7 +90,11 @@ export interface ClusterWatcherOptions {
   /** How often to ask the cluster which kinds it serves (Flux may be installed later). Default 60 s. */
   discoveryIntervalMs?: number;
   /** Restart delays after an error: doubling from initialMs to maxMs, back to initialMs after resetAfterMs of health. */
-  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  backoff?: Partial<BackoffPolicy>;
+  /** Each watch asks the server to end it after this long (then resumes). Default: random 300–600 s, as client-go. */
+  watchTimeoutSeconds?: number;
+  /** A watch still open this long after its timeout is taken for dead and aborted. Default 30 s. */
+  watchGraceMs?: number;
 }
 
 interface Events {
@@ -122,14 +126,25 @@ export function describeKubeError(err: unknown): string {
 }
 
 /**
- * client-node's Watch with two fixes for long-running informers: `close()` aborts every request (also one
- * still connecting), and only the newest watch may report to the ListWatch — a stale watch's late `done`
- * (e.g. the abort of the previous connection) would otherwise stop the current one.
+ * client-node's Watch with fixes for long-running informers:
+ * - `close()` aborts every request (also one still connecting);
+ * - only the newest watch may report to the ListWatch — a stale watch's late `done` (e.g. the abort of
+ *   the previous connection) would otherwise stop the current one;
+ * - every watch asks the server to end it after `timeoutSeconds` and is aborted by a client watchdog a
+ *   little later, so a connection that died silently (NAT timeout, half-open TCP) cannot hang forever.
+ *   (client-node 1.4 builds a 30 s timeout signal but never uses it.)
  */
 class TrackedWatch extends Watch {
   private seq = 0;
   private closed = false;
-  private readonly live = new Set<AbortController>();
+  private readonly live = new Map<AbortController, () => void>();
+
+  constructor(
+    kc: KubeConfig,
+    private readonly timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number },
+  ) {
+    super(kc);
+  }
 
   override async watch(
     path: string,
@@ -143,31 +158,74 @@ class TrackedWatch extends Watch {
       c.abort();
       return c;
     }
+    // Like client-go: between the minimum and twice the minimum, so reconnects of many watches spread out.
+    const timeoutSeconds = this.timeouts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
     let finished = false;
+    let expired = false;
+    let watchdog: NodeJS.Timeout | undefined;
     let controller: AbortController | undefined;
     const current = () => !this.closed && id === this.seq;
+    const finish = (err: unknown) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(watchdog);
+      if (controller) this.live.delete(controller);
+      // Our own watchdog ended it: an ordinary end of a watch, resumed from the last resourceVersion.
+      if (current()) done(expired ? null : err);
+    };
     controller = await super.watch(
       path,
-      queryParams,
+      { ...queryParams, timeoutSeconds },
       (phase, obj, raw) => {
-        if (current()) callback(phase, obj, raw);
+        if (current() && !finished) callback(phase, obj, raw);
       },
-      (err) => {
-        finished = true;
-        if (controller) this.live.delete(controller);
-        if (current()) done(err);
-      },
+      finish,
     );
-    if (this.closed) controller.abort();
-    else if (!finished) this.live.add(controller);
+    if (this.closed) {
+      controller.abort();
+    } else if (!finished) {
+      const c = controller;
+      watchdog = setTimeout(
+        () => {
+          expired = true;
+          c.abort();
+          finish(null);
+        },
+        timeoutSeconds * 1000 + this.timeouts.watchGraceMs,
+      );
+      this.live.set(c, () => clearTimeout(watchdog));
+    }
     return controller;
   }
 
   close(): void {
     this.closed = true;
-    for (const c of this.live) c.abort();
+    for (const [c, clear] of this.live) {
+      clear();
+      c.abort();
+    }
     this.live.clear();
   }
+}
+
+/** Restart delays after errors: doubling from initialMs to maxMs, back to initialMs after resetAfterMs of health. */
+export interface BackoffPolicy {
+  initialMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+}
+
+/**
+ * The delay before the next restart, given how many restarts in a row came before (`attempt`) and for how
+ * long the last connection was healthy (null: it never connected). Returns the attempt count to keep.
+ */
+export function nextRestart(
+  policy: BackoffPolicy,
+  attempt: number,
+  healthyForMs: number | null,
+): { delayMs: number; attempt: number } {
+  const n = healthyForMs !== null && healthyForMs >= policy.resetAfterMs ? 0 : Math.min(attempt, 30);
+  return { delayMs: Math.min(policy.maxMs, policy.initialMs * 2 ** n), attempt: n + 1 };
 }
 
 /** Per-kind list+watch with restart-on-error and event filtering. */
@@ -193,9 +251,10 @@ class KindInformer {
     readonly kind: WatchedKind,
     private readonly owner: ClusterWatcher,
     kc: KubeConfig,
-    private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number },
+    private readonly backoff: BackoffPolicy,
+    timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number },
   ) {
-    this.watch = new TrackedWatch(kc);
+    this.watch = new TrackedWatch(kc, timeouts);
     const api = kc.makeApiClient(CustomObjectsApi);
     const base = `/apis/${kind.group}/${kind.version}`;
     const list = async (): Promise<KubernetesListObject<WatchedObject>> => {
@@ -256,12 +315,15 @@ class KindInformer {
     if (this.state === "starting") this.failedWhileStarting = true;
     this.lastError = describeKubeError(err);
     if (this.timer) return; // a restart is already scheduled
-    if (this.connectedAt !== null && Date.now() - this.connectedAt >= this.backoff.resetAfterMs) this.attempt = 0;
+    const next = nextRestart(
+      this.backoff,
+      this.attempt,
+      this.connectedAt === null ? null : Date.now() - this.connectedAt,
+    );
     this.connectedAt = null;
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.attempt);
-    this.attempt++;
+    this.attempt = next.attempt;
     this.state = "backoff";
-    this.timer = setTimeout(() => void this.start(), delay);
+    this.timer = setTimeout(() => void this.start(), next.delayMs);
     this.owner.recompute();
   }
 
@@ -352,7 +414,8 @@ export class ClusterWatcher extends EventEmitter<Events> {
   private readonly kc: KubeConfig;
   private readonly kinds: readonly WatchedKind[];
   private readonly discoveryIntervalMs: number;
-  private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  private readonly backoff: BackoffPolicy;
+  private readonly timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number };
   private readonly informers = new Map<string, KindInformer>();
   private discoveryTimer: NodeJS.Timeout | null = null;
   private discovering: Promise<void> | null = null;
@@ -378,6 +441,10 @@ export class ClusterWatcher extends EventEmitter<Events> {
       initialMs: opts.backoff?.initialMs ?? 1_000,
       maxMs: opts.backoff?.maxMs ?? 30_000,
       resetAfterMs: opts.backoff?.resetAfterMs ?? 60_000,
+    };
+    this.timeouts = {
+      watchTimeoutSeconds: opts.watchTimeoutSeconds ?? null,
+      watchGraceMs: opts.watchGraceMs ?? 30_000,
     };
   }
 
@@ -494,7 +561,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
       const key = kindKey(kind);
       const informer = this.informers.get(key);
       if (served.has(key) && !informer) {
-        const created = new KindInformer(kind, this, this.kc, this.backoff);
+        const created = new KindInformer(kind, this, this.kc, this.backoff, this.timeouts);
         this.informers.set(key, created);
         starts.push(created.start());
       } else if (!served.has(key) && informer) {
