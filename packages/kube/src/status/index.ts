@@ -1,5 +1,6 @@
 // Flux and workload status for one cluster: pure reducers, a watcher over informers, a Lease leader.
 
+export { DeadlineError, withDeadline } from "./deadline.ts";
 export { LeaseElector, type LeaseElectorOptions, LeaseSetupError } from "./lease.ts";
 export {
   canAdvance,

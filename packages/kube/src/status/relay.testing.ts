@@ -9,15 +9,23 @@ interface Pair {
 /**
  * A TCP relay in front of the simulator, to play network trouble: `cut()` drops every connection and
  * refuses new ones (an outage); `freeze()` makes the open connections silently stop carrying data in
- * either direction, ends included, while new ones work (a half-open connection after a NAT timeout).
+ * either direction, ends included, while new ones work (a half-open connection after a NAT timeout);
+ * `blackhole()` freezes the open connections and accepts new ones that never answer (a dead route).
  */
 export async function startRelay(target: string) {
   const { hostname, port } = new URL(target);
   const pairs = new Set<Pair>();
   let down = false;
+  let blackhole = false;
+  const held = new Set<net.Socket>();
   const server = net.createServer((client) => {
     if (down) {
       client.destroy();
+      return;
+    }
+    if (blackhole) {
+      held.add(client);
+      client.on("error", () => {}).on("close", () => held.delete(client));
       return;
     }
     const upstream = net.connect(Number(port), hostname);
@@ -52,6 +60,12 @@ export async function startRelay(target: string) {
     },
     restore() {
       down = false;
+      blackhole = false;
+      for (const s of held) s.destroy();
+    },
+    blackhole() {
+      blackhole = true;
+      this.freeze();
     },
     freeze() {
       for (const p of pairs) {
@@ -64,6 +78,7 @@ export async function startRelay(target: string) {
     close: () =>
       new Promise<void>((resolve) => {
         for (const p of [...pairs]) destroy(p);
+        for (const s of held) s.destroy();
         server.close(() => resolve());
       }),
   };

@@ -308,6 +308,54 @@ describe("ClusterWatcher against the simulated cluster", () => {
     }
   });
 
+  it("does not hang on a cluster that accepts connections but never answers", async () => {
+    const relay = await startRelay(sim.url);
+    relay.blackhole();
+    const watcher = new ClusterWatcher({
+      id: "c6",
+      kc: kubeConfigFor(sim, relay.url),
+      kinds: [GIT_REPOSITORY],
+      backoff: FAST,
+      requestTimeoutMs: 200,
+    });
+    try {
+      const { connections, names } = record(watcher);
+      await watcher.start();
+      expect(connections).toMatchObject([
+        { state: "reconnecting", error: expect.stringContaining("no answer within 200 ms") },
+      ]);
+      relay.restore();
+      await until(() => watcher.connection?.state === "connected", "connected once the cluster answers");
+      await until(() => names().includes("upsert GitRepository web"), "the objects");
+    } finally {
+      await watcher.stop();
+      await relay.close();
+    }
+  });
+
+  it("keeps watching when an event listener throws", async () => {
+    const gitRepos = sim.type("source.toolkit.fluxcd.io/v1", "GitRepository");
+    const failures: string[] = [];
+    const watcher = track(
+      new ClusterWatcher({
+        id: "c5",
+        kc: kubeConfigFor(sim),
+        kinds: [GIT_REPOSITORY],
+        backoff: FAST,
+        onListenerError: (err, e) => failures.push(`${e.object.metadata?.name}: ${(err as Error).message}`),
+      }),
+    );
+    const { names } = record(watcher);
+    watcher.on("event", (e) => {
+      if (e.object.metadata?.name === "poison") throw new Error("listener bug");
+    });
+    await watcher.start();
+    sim.store.create(gitRepos, "flux-system", gitRepository("poison"), test);
+    sim.store.create(gitRepos, "flux-system", gitRepository("next"), test);
+    await until(() => names().includes("upsert GitRepository next"), "the event after the failing one");
+    expect(failures).toEqual(["poison: listener bug"]);
+  });
+
   it("stop() leaves no timers or connections behind", async () => {
     const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
     // The simulator's own short timers from the setup finish first; then any timer left is the watcher's.

@@ -8,6 +8,7 @@ import {
   ListWatch,
   Watch,
 } from "@kubernetes/client-node";
+import { withDeadline } from "./deadline.ts";
 import { KUSTOMIZE_NAME_LABEL } from "./reducers.ts";
 
 /** API coordinates of a kind to watch across all namespaces. */
@@ -95,11 +96,24 @@ export interface ClusterWatcherOptions {
   watchTimeoutSeconds?: number;
   /** A watch still open this long after its timeout is taken for dead and aborted. Default 30 s. */
   watchGraceMs?: number;
+  /**
+   * Called when an `event` listener throws (the event is not retried). A throw must not reach client-node's
+   * stream handlers, where it would be an uncaught exception. Default: console.error.
+   */
+  onListenerError?: (err: unknown, event: ClusterEvent) => void;
+  /** Lists and discovery calls without an answer in this long count as failed (and are retried). Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 interface Events {
   event: [ClusterEvent];
   connection: [ConnectionChange];
+}
+
+interface Timeouts {
+  watchTimeoutSeconds: number | null;
+  watchGraceMs: number;
+  requestTimeoutMs: number;
 }
 
 const kindKey = (k: WatchedKind) => `${k.group}/${k.version}/${k.plural}`;
@@ -141,7 +155,7 @@ class TrackedWatch extends Watch {
 
   constructor(
     kc: KubeConfig,
-    private readonly timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number },
+    private readonly timeouts: Timeouts,
   ) {
     super(kc);
   }
@@ -252,18 +266,22 @@ class KindInformer {
     private readonly owner: ClusterWatcher,
     kc: KubeConfig,
     private readonly backoff: BackoffPolicy,
-    timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number },
+    timeouts: Timeouts,
   ) {
     this.watch = new TrackedWatch(kc, timeouts);
     const api = kc.makeApiClient(CustomObjectsApi);
     const base = `/apis/${kind.group}/${kind.version}`;
     const list = async (): Promise<KubernetesListObject<WatchedObject>> => {
-      const res = (await api.listClusterCustomObject({
-        group: kind.group,
-        version: kind.version,
-        plural: kind.plural,
-        ...(kind.labelSelector ? { labelSelector: kind.labelSelector } : {}),
-      })) as KubernetesListObject<WatchedObject>;
+      const res = (await withDeadline(
+        api.listClusterCustomObject({
+          group: kind.group,
+          version: kind.version,
+          plural: kind.plural,
+          ...(kind.labelSelector ? { labelSelector: kind.labelSelector } : {}),
+        }),
+        timeouts.requestTimeoutMs,
+        `listing ${kind.plural}.${kind.group}`,
+      )) as KubernetesListObject<WatchedObject>;
       // Stopped while the list was in flight: fail it so the ListWatch does not open a watch nobody will close.
       if (this.stopped) throw new Error("stopped");
       return res;
@@ -294,19 +312,20 @@ class KindInformer {
       },
       (err: unknown) => this.failed(err),
     );
-    this.starting = run.finally(() => {
-      if (this.starting === run) this.starting = null;
+    const tracked: Promise<void> = run.finally(() => {
+      if (this.starting === tracked) this.starting = null;
     });
-    return this.starting;
+    this.starting = tracked;
+    return tracked;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // An attempt still in flight cannot open a watch any more: its list fails once stopped, and the
+    // closed TrackedWatch aborts a watch that was connecting. No need to wait for it.
     await this.lw.stop();
-    this.watch.close();
-    await this.starting?.catch(() => {});
     this.watch.close();
   }
 
@@ -415,7 +434,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
   private readonly kinds: readonly WatchedKind[];
   private readonly discoveryIntervalMs: number;
   private readonly backoff: BackoffPolicy;
-  private readonly timeouts: { watchTimeoutSeconds: number | null; watchGraceMs: number };
+  private readonly timeouts: Timeouts;
   private readonly informers = new Map<string, KindInformer>();
   private discoveryTimer: NodeJS.Timeout | null = null;
   private discovering: Promise<void> | null = null;
@@ -424,6 +443,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
   private started = false;
   private stopped = false;
   private current: ConnectionChange | null = null;
+  private readonly onListenerError: (err: unknown, event: ClusterEvent) => void;
 
   constructor(opts: ClusterWatcherOptions) {
     super();
@@ -442,9 +462,16 @@ export class ClusterWatcher extends EventEmitter<Events> {
       maxMs: opts.backoff?.maxMs ?? 30_000,
       resetAfterMs: opts.backoff?.resetAfterMs ?? 60_000,
     };
+    this.onListenerError =
+      opts.onListenerError ??
+      ((err, e) =>
+        console.error(
+          `ClusterWatcher ${this.id}: a listener failed on ${e.type} ${e.kind} ${e.object.metadata?.namespace}/${e.object.metadata?.name}: ${describeKubeError(err)}`,
+        ));
     this.timeouts = {
       watchTimeoutSeconds: opts.watchTimeoutSeconds ?? null,
       watchGraceMs: opts.watchGraceMs ?? 30_000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
     };
   }
 
@@ -474,7 +501,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
     this.stopped = true;
     if (this.discoveryTimer) clearTimeout(this.discoveryTimer);
     this.discoveryTimer = null;
-    await this.discovering?.catch(() => {});
+    // A discovery still in flight starts nothing once stopped (its request ends within requestTimeoutMs).
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.informers.clear();
   }
@@ -482,7 +509,12 @@ export class ClusterWatcher extends EventEmitter<Events> {
   /** @internal */
   emitEvent(type: ClusterEvent["type"], kind: string, object: WatchedObject): void {
     if (this.stopped) return;
-    this.emit("event", { type, cluster: this.id, kind, object });
+    const event: ClusterEvent = { type, cluster: this.id, kind, object };
+    try {
+      this.emit("event", event);
+    } catch (err) {
+      this.onListenerError(err, event);
+    }
   }
 
   /** @internal Recomputes the cluster's connection state from discovery and the informers. */
@@ -542,7 +574,11 @@ export class ClusterWatcher extends EventEmitter<Events> {
       for (const gv of groupVersions) {
         const [group, version] = gv.split("/") as [string, string];
         try {
-          const list = await api.getAPIResources({ group, version });
+          const list = await withDeadline(
+            api.getAPIResources({ group, version }),
+            this.timeouts.requestTimeoutMs,
+            `discovery of ${group}/${version}`,
+          );
           for (const r of list.resources) served.add(`${group}/${version}/${r.name}`);
         } catch (e) {
           if (e instanceof ApiException && e.code === 404) continue; // group/version not served
