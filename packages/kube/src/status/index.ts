@@ -2,27 +2,7 @@
 
 export { DeadlineError, withDeadline } from "./deadline.ts";
 export { LeaseElector, type LeaseElectorOptions, LeaseSetupError } from "./lease.ts";
-export {
-  canAdvance,
-  deploymentReadiness,
-  deploymentRollout,
-  type FluxKind,
-  type FluxResourceState,
-  type FluxState,
-  fluxResourceState,
-  type HistoryEntry,
-  isNewerIn,
-  KUSTOMIZE_NAME_LABEL,
-  KUSTOMIZE_NAMESPACE_LABEL,
-  type KubeObjectLike,
-  REQUESTED_AT_ANNOTATION,
-  type RolloutInput,
-  type RolloutResult,
-  type RolloutStep,
-  type SourceRef,
-  type WorkloadReadiness,
-} from "./reducers.ts";
-export { type ParsedRevision, type ParseRevisionOptions, parseRevision, revisionHasSha, sameSha } from "./revision.ts";
+export * from "./pure.ts";
 export {
   type BackoffPolicy,
   type ClusterEvent,
