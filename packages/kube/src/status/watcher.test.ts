@@ -154,6 +154,7 @@ describe("ClusterWatcher against the simulated cluster", () => {
     const watcher = track(new ClusterWatcher({ id: "c1", kc: kubeConfigFor(sim), backoff: FAST }));
     const { events, connections, names } = record(watcher);
     await watcher.start();
+    // OCIRepository and HelmRepository are watched too where served; this cluster has no CRD for them.
     expect(watcher.watchedKinds().sort()).toEqual(["Deployment", "GitRepository", "HelmRelease", "Kustomization"]);
     await until(() => events.length >= 4, "the initial list");
     expect(names().sort()).toEqual([

@@ -59,8 +59,11 @@ export const FLUX_DEPLOYMENT: WatchedKind = {
   labelSelector: KUSTOMIZE_NAME_LABEL,
 };
 
+/** What the platform follows: Flux sources, Kustomizations, HelmReleases, and the Deployments Flux applied. */
 export const DEFAULT_WATCHED_KINDS: readonly WatchedKind[] = [
   GIT_REPOSITORY,
+  OCI_REPOSITORY,
+  HELM_REPOSITORY,
   KUSTOMIZATION,
   HELM_RELEASE,
   FLUX_DEPLOYMENT,
