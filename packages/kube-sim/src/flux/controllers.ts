@@ -73,8 +73,9 @@ export function defaultKustomizeBinary(): string {
 
 /**
  * The controllers of a simulated Flux attached to a ClusterStore: source-controller (GitRepository from real
- * Git), kustomize-controller (Kustomization through the real kustomize, applied with server-side apply);
- * helm-controller and notification-controller only run as Deployments (HelmRelease is not reconciled).
+ * Git), kustomize-controller (Kustomization through the real kustomize, applied with server-side apply),
+ * helm-controller (HelmRelease of a chart kept in Git, through the real `helm template`) and
+ * notification-controller (events to generic/generic-hmac Providers). See README.md for what is left out.
  */
 export class FluxSimulator {
   readonly stepDelayMs: number;
