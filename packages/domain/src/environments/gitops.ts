@@ -291,6 +291,9 @@ export async function nudgeFlux(deps: GitOpsDeps, environmentId: string): Promis
     await deps.kube.requestReconcile(accessOf(deps, row.cluster), ref, true);
   } catch (err) {
     if (!(err instanceof KubeCallError)) throw err;
-    deps.logger.warn({ environmentId, reason: err.reason }, "could not ask Flux to reconcile now; it will at its interval");
+    deps.logger.warn(
+      { environmentId, reason: err.reason },
+      "could not ask Flux to reconcile now; it will at its interval",
+    );
   }
 }
