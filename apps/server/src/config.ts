@@ -57,6 +57,7 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a Kubernetes namespace name" })
     .default("kube-system"),
+  JUANIE_LEASE_DURATION_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(2).max(300).default(15),
   JUANIE_CLUSTER_CHECK_INTERVAL_MS: z.coerce
     .number({ message: "must be a number" })
     .int()
@@ -105,6 +106,8 @@ export interface Config {
   clusterCheckIntervalMs: number;
   /** Namespace (existing, in every cluster) of the Lease that elects the replica watching it. */
   leaseNamespace: string;
+  /** How long a replica's claim on a cluster's watch lasts without renewal (another takes over after it). */
+  leaseDurationSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -158,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowKubeconfigExec: e.JUANIE_KUBECONFIG_EXEC,
     clusterCheckIntervalMs: e.JUANIE_CLUSTER_CHECK_INTERVAL_MS,
     leaseNamespace: e.JUANIE_LEASE_NAMESPACE,
+    leaseDurationSeconds: e.JUANIE_LEASE_DURATION_SECONDS,
   };
 }

@@ -42,6 +42,8 @@ function bundledKubectl(): string[] {
 export interface Platform {
   url: string;
   databaseUrl: string;
+  /** This process's identity as holder of the clusters' watch Leases. */
+  watchIdentity: string;
   stop(): Promise<void>;
 }
 
@@ -134,10 +136,11 @@ export async function startPlatform(
     cleanups.push(() => realtime.stop());
 
     // Live status: one replica per cluster (a Lease in the cluster) watches Flux and feeds the reducers.
+    const watchIdentity = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     const watch = new ClusterWatchSupervisor(deps, logger, {
-      identity: `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      identity: watchIdentity,
       leaseNamespace: config.leaseNamespace,
-      leaseDurationSeconds: 15,
+      leaseDurationSeconds: config.leaseDurationSeconds,
       discoveryIntervalMs: 5_000,
     });
     const watchEvents = new AbortController();
@@ -186,7 +189,7 @@ export async function startPlatform(
     });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
-    return { url: config.publicUrl, databaseUrl, stop };
+    return { url: config.publicUrl, databaseUrl, watchIdentity, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -17,7 +17,7 @@ describe("clusters", () => {
 
   beforeAll(async () => {
     [w, sim, other] = await Promise.all([
-      startGitopsWorld(),
+      startGitopsWorld({ JUANIE_CLUSTER_CHECK_INTERVAL_MS: "1000" }),
       startKubeSim({ users: { "no-nodes-token": { user: "viewer", forbidden: ["nodes"] } } }),
       startKubeSim(),
     ]);
@@ -142,4 +142,48 @@ describe("clusters", () => {
       `Flux is not installed in the cluster "k3s-dev": install or adopt it in the organization's Clusters settings first`,
     );
   });
+
+  it("tells organization admins in-app when a Flux controller turns unhealthy (once, not at every check)", async () => {
+    const fluxed = await startKubeSim({ flux: { preinstalled: true } });
+    try {
+      const c = await w.admin.api.clusters.register.mutate({
+        organizationId: w.org.id,
+        name: "watched",
+        connection: { type: "kubeconfig", kubeconfig: fluxed.kubeconfig() },
+      });
+      await waitFor(
+        () => w.admin.api.clusters.flux.query({ clusterId: c.id }),
+        (f) => f.healthy,
+        30_000,
+      );
+      // Let the periodic check see it healthy first, then lose a controller.
+      await waitFor(
+        async () =>
+          (
+            await w.back.handle.db.execute<{ h: string | null }>(
+              sql`select flux_health as h from clusters where id = ${c.id}`,
+            )
+          ).rows[0]?.h,
+        (h) => h === "healthy",
+        20_000,
+      );
+      fluxed.store.delete(fluxed.type("apps/v1", "Deployment"), "flux-system", "kustomize-controller", {});
+      const notes = await waitFor(
+        () => w.admin.api.notifications.list.query({ unreadOnly: false, limit: 50 }),
+        (p) => p.items.some((n) => n.kind === "cluster.flux_unhealthy"),
+        20_000,
+      );
+      const note = notes.items.find((n) => n.kind === "cluster.flux_unhealthy")!;
+      expect(note.data).toMatchObject({ clusterName: "watched", components: "kustomize-controller" });
+      // Not repeated at the next checks.
+      await new Promise((r) => setTimeout(r, 2_500));
+      const again = await w.admin.api.notifications.list.query({ unreadOnly: false, limit: 50 });
+      expect(again.items.filter((n) => n.kind === "cluster.flux_unhealthy")).toHaveLength(1);
+      // A project maintainer who is not an organization admin is not told.
+      const alice = await w.s.alice.api.notifications.list.query({ unreadOnly: false, limit: 50 });
+      expect(alice.items.some((n) => n.kind === "cluster.flux_unhealthy")).toBe(false);
+    } finally {
+      await fluxed.close();
+    }
+  }, 90_000);
 });

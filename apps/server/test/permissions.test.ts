@@ -1,5 +1,7 @@
 import {
   deployments,
+  environments,
+  fluxOperations,
   oauthAccounts,
   organizationMembers,
   projectMembers,
@@ -7,7 +9,8 @@ import {
   projectTeamGrants,
   teamMembers,
 } from "@juanie/db";
-import { createInvitation, createOrganization, createProject, createTeam } from "@juanie/domain";
+import { createInvitation, createOrganization, createProject, createTeam, gitopsNames } from "@juanie/domain";
+import { type KubeSim, startKubeSim } from "@juanie/kube-sim";
 import { type FakeGitHub, startFakeGitHub } from "@juanie/providers/testing";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -152,6 +155,15 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "environments.createSuggested": projectMaintainers,
   "environments.update": projectMaintainers,
   "environments.setGrants": projectMaintainers,
+  // Clusters and their Flux: organization admins only (members see clusters, to bind environments).
+  "clusters.register": orgAdmins,
+  "clusters.update": orgAdmins,
+  "clusters.check": orgAdmins,
+  "clusters.installFlux": orgAdmins,
+  "clusters.restoreFlux": orgAdmins,
+  "clusters.adoptFlux": orgAdmins,
+  // Sync / suspend / resume an environment's Kustomization: the environment's deploy permission.
+  "environments.fluxAction": environmentDeployers,
   // Deployments: the environment's deploy permission. Approving is never for the requester (tested below):
   // here someone else requested.
   "deployments.request": environmentDeployers,
@@ -167,6 +179,8 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "projects.archive": projectOwners,
   "projects.restore": projectOwners,
   // Destructive, so last.
+  "clusters.uninstallFlux": orgAdmins,
+  "clusters.delete": orgAdmins,
   "teams.delete": row("404 team owner", "403 team owner", { "org admin": "ok", "platform admin": "ok" }),
   "orgs.delete": orgAdmins,
   "auth.signIn": everyone("ok"),
@@ -202,6 +216,10 @@ const worlds = new Map<Role, World>();
 const TOKEN = "perm-matrix-token-5f0c2a";
 let git: GitServer;
 let github: FakeGitHub;
+/** A simulated cluster without Flux, shared by every world (register, update, check, install, restore, delete). */
+let plainSim: KubeSim;
+/** Per world: a simulated cluster where Flux runs (adopt, uninstall, an environment's Kustomization). */
+const fluxSims: KubeSim[] = [];
 
 beforeAll(async () => {
   git = await startGitServer({ token: TOKEN });
@@ -213,6 +231,7 @@ beforeAll(async () => {
       await git.createRepo(fullName);
     },
   });
+  plainSim = await startKubeSim();
   server = await startTestServer({ JUANIE_ALLOW_LOCAL_REPOSITORIES: "true" });
   back = openBackdoor(server);
   const first = new Session(server.url);
@@ -239,21 +258,29 @@ beforeAll(async () => {
   };
   bossSession = await signIn(server, boss);
   // Every role's world at once (each has its own organization, project and repositories): much faster.
-  await Promise.all(
+  const built = await Promise.all(
     roles.map(async (role, i) => {
       const tag = `r${i}`;
       const user = role === "platform admin" ? root : await createUser(back, `user-${tag}`);
-      worlds.set(role, await buildWorld(role, user, tag));
+      return buildWorld(role, user, tag);
     }),
   );
-});
+  // Then their clusters (once the worlds' commit jobs are done, not to slow them down).
+  await Promise.all(
+    roles.map(async (role, i) => {
+      const w = built[i]!;
+      worlds.set(role, { ...w, clusters: await buildClusters(w.org.id, w.project, w.gitops.repo) });
+    }),
+  );
+}, 300_000);
 
 afterAll(async () => {
   await back?.close();
   await server?.close();
+  await Promise.all([plainSim, ...fluxSims].map((sim) => sim?.close()));
   await github?.close();
   await git?.close();
-});
+}, 120_000);
 
 interface World {
   tag: string;
@@ -269,6 +296,22 @@ interface World {
   guestInvitation: { id: string; token: string };
   signup: { email: string; token: string };
   gitops: GitopsFixtures;
+  clusters: ClusterFixtures;
+}
+
+interface ClusterFixtures {
+  /** On the plain simulator: to update and check. */
+  main: string;
+  /** On the plain simulator, no Flux operation ever: to install Flux on. */
+  install: string;
+  /** On the plain simulator, with an earlier successful install (kept manifest) to go back to. */
+  restore: { clusterId: string; operationId: string };
+  /** On the plain simulator, bound to no environment: to delete. */
+  doomed: string;
+  /** On the world's own simulator, where Flux runs (not installed by the platform): to adopt and uninstall. */
+  flux: { id: string; name: string };
+  /** Bound to `flux`; its Kustomization exists in that simulator. */
+  fluxEnv: string;
 }
 
 interface GitopsFixtures {
@@ -393,6 +436,7 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
   const committed = await waitFor(
     () => b.deployments.get.query({ deploymentId: changed.id }),
     (d) => d.status === "committed" || d.status === "failed",
+    60_000, // nine worlds' commit jobs share the queue
   );
   expect(committed.status).toBe("committed");
   return {
@@ -411,10 +455,122 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
   };
 }
 
+/** A tiny manifest to install from an upload: the install job applies it to the plain simulator. */
+const uploadedManifest = JSON.stringify({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name: "perm-matrix-upload", namespace: "default" },
+  data: { note: "uploaded by the permission matrix" },
+});
+
+/**
+ * Clusters of a world, registered by its organization admin (boss) through the API: every cluster
+ * mutation can succeed for whoever is allowed to make it.
+ */
+async function buildClusters(
+  organizationId: string,
+  projectId: string,
+  repositoryId: string,
+): Promise<ClusterFixtures> {
+  const b = bossSession.api;
+  const fluxSim = await startKubeSim();
+  fluxSims.push(fluxSim);
+  fluxSim.installFlux(); // as `flux install` would, outside the platform: CRDs and the controllers in flux-system
+  const register = (name: string, sim: KubeSim) =>
+    b.clusters.register
+      .mutate({ organizationId, name, connection: { type: "kubeconfig", kubeconfig: sim.kubeconfig() } })
+      .then((c) => c.id);
+  const [main, install, restore, doomed, flux] = await Promise.all([
+    register("main", plainSim),
+    register("install", plainSim),
+    register("restore", plainSim),
+    register("doomed", plainSim),
+    register("flux", fluxSim),
+  ]);
+  const [kept] = await back.handle.db
+    .insert(fluxOperations)
+    .values({
+      clusterId: restore,
+      action: "install",
+      source: "upload",
+      status: "succeeded",
+      manifest: uploadedManifest,
+      finishedAt: new Date(),
+    })
+    .returning();
+
+  // An environment running in the Flux cluster. Its Flux objects are applied by a job; the sync only
+  // needs the Kustomization to exist there, so it is made here if the job did not make it.
+  const env = await b.environments.create.mutate({
+    projectId,
+    name: "fluxed",
+    type: "development",
+    gitops: {
+      enabled: true,
+      repositoryId,
+      branch: "main",
+      path: "k8s/overlays/development",
+      syncInterval: "10m",
+      autoSync: true,
+      clusterId: flux,
+    },
+  });
+  const state = async () =>
+    (
+      await back.handle.db.select({ s: environments.gitopsState }).from(environments).where(eq(environments.id, env.id))
+    )[0]?.s;
+  await waitFor(state, (s) => s !== "applying", 30_000);
+  const { fluxName } = gitopsNames("app", { name: "fluxed", namespace: null, fluxName: null });
+  const kustomizations = fluxSim.type("kustomize.toolkit.fluxcd.io/v1", "Kustomization");
+  if (!fluxSim.store.tryGet(kustomizations, "flux-system", fluxName)) {
+    fluxSim.store.create(
+      kustomizations,
+      "flux-system",
+      {
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: { name: fluxName, namespace: "flux-system" },
+        spec: {
+          interval: "10m",
+          path: "./k8s/overlays/development",
+          prune: true,
+          sourceRef: { kind: "GitRepository", name: fluxName },
+        },
+      },
+      { manager: "kubectl" },
+    );
+  }
+  expect(fluxSim.store.tryGet(kustomizations, "flux-system", fluxName)).toBeDefined();
+  return {
+    main,
+    install,
+    restore: { clusterId: restore, operationId: kept!.id },
+    doomed,
+    flux: { id: flux, name: "flux" },
+    fluxEnv: env.id,
+  };
+}
+
+/**
+ * Waits until a Flux operation's job has ended (so that it does not run into the destructive calls that
+ * follow) and checks it did its work in the simulated cluster.
+ */
+async function flushFluxOperation(operationId: string): Promise<void> {
+  const op = async () =>
+    (
+      await back.handle.db
+        .select({ status: fluxOperations.status, error: fluxOperations.error })
+        .from(fluxOperations)
+        .where(eq(fluxOperations.id, operationId))
+    )[0];
+  const ended = await waitFor(op, (o) => o?.status === "succeeded" || o?.status === "failed", 20_000);
+  expect(ended).toEqual({ status: "succeeded", error: null });
+}
+
 const tokenOf = (acceptUrl: string) => acceptUrl.split("/invitations/")[1]!;
 
 /** A fresh organization with a team, an internal project and pending invitations, where `user` holds `role`. */
-async function buildWorld(role: Role, user: TestUser, tag: string): Promise<World> {
+async function buildWorld(role: Role, user: TestUser, tag: string): Promise<Omit<World, "clusters">> {
   const { deps, handle } = back;
   const db = handle.db;
   const b = actorFor(boss);
@@ -607,6 +763,56 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
       grants: [{ subjectType: "user", subjectId: projectTargets.change.id, permission: "deploy" }],
     }),
   "environments.delete": (s, w) => s.api.environments.delete.mutate({ environmentId: w.gitops.doomed }),
+  "clusters.register": (s, w) =>
+    s.api.clusters.register.mutate({
+      organizationId: w.org.id,
+      name: `registered-${w.tag}`,
+      connection: { type: "kubeconfig", kubeconfig: plainSim.kubeconfig() },
+    }),
+  "clusters.update": (s, w) =>
+    s.api.clusters.update.mutate({ clusterId: w.clusters.main, description: `changed by ${w.tag}` }),
+  "clusters.check": async (s, w) => {
+    const c = await s.api.clusters.check.mutate({ clusterId: w.clusters.main });
+    expect(c.status).toBe("connected");
+  },
+  "clusters.installFlux": async (s, w) => {
+    const op = await s.api.clusters.installFlux.mutate({
+      clusterId: w.clusters.install,
+      source: "upload",
+      manifest: uploadedManifest,
+    });
+    expect(op).toMatchObject({ action: "install", source: "upload" });
+    await flushFluxOperation(op.id);
+    // The uploaded manifest was applied to the cluster.
+    expect(plainSim.store.tryGet(plainSim.type("v1", "ConfigMap"), "default", "perm-matrix-upload")).toBeDefined();
+  },
+  "clusters.restoreFlux": async (s, w) => {
+    const op = await s.api.clusters.restoreFlux.mutate(w.clusters.restore);
+    expect(op).toMatchObject({ action: "upgrade", source: "previous" });
+    await flushFluxOperation(op.id);
+  },
+  "clusters.adoptFlux": async (s, w) => {
+    const op = await s.api.clusters.adoptFlux.mutate({ clusterId: w.clusters.flux.id });
+    expect(op).toMatchObject({ action: "adopt", status: "succeeded" });
+  },
+  "environments.fluxAction": async (s, w) => {
+    const r = await s.api.environments.fluxAction.mutate({ environmentId: w.clusters.fluxEnv, action: "sync" });
+    expect(r.token).toBeTruthy();
+  },
+  "clusters.uninstallFlux": async (s, w) => {
+    const op = await s.api.clusters.uninstallFlux.mutate({
+      clusterId: w.clusters.flux.id,
+      confirmName: w.clusters.flux.name,
+    });
+    expect(op.action).toBe("uninstall");
+    await flushFluxOperation(op.id);
+  },
+  "clusters.delete": async (s, w) => {
+    await s.api.clusters.delete.mutate({ clusterId: w.clusters.doomed });
+    expect((await bossSession.api.clusters.list.query({ organizationId: w.org.id })).map((c) => c.id)).not.toContain(
+      w.clusters.doomed,
+    );
+  },
   "deployments.request": (s, w) =>
     s.api.deployments.request.mutate({ environmentId: w.gitops.dev, spec: { replicas: 5 }, message: w.tag }),
   "deployments.approve": (s, w) => s.api.deployments.approve.mutate({ deploymentId: w.gitops.toApprove }),
@@ -725,7 +931,9 @@ describe.each(roles.map((role, i) => ({ role, tag: `r${i}` })))("as $role", ({ r
       const s = new Session(server.url);
       s.cookie = world.session.cookie;
       const call = calls[path]!(s, world);
-      const entries = async () => (await auditSince(back, before)).filter((e) => e.action === action);
+      // Some mutations audit a sub-action, named by their input: environment.flux → environment.flux.sync.
+      const entries = async () =>
+        (await auditSince(back, before)).filter((e) => e.action === action || e.action.startsWith(`${action}.`));
 
       if (want === "ok") {
         await call;

@@ -10,6 +10,7 @@ export * from "./clusters/port.ts";
 export * from "./clusters/service.ts";
 export * from "./clusters/status.ts";
 export * from "./deployments/push.ts";
+export * from "./deployments/queries.ts";
 export * from "./deployments/recovery.ts";
 export * from "./deployments/service.ts";
 export * from "./deployments/state.ts";

@@ -28,6 +28,7 @@ export {
   simulatedFluxInstallManifest,
   simulatedFluxInstallObjects,
 } from "./flux/manifest.ts";
+export type { FluxEventPayload } from "./flux/notification-controller.ts";
 export { DEFAULT_FLUX_VERSION, FLUX_CONTROLLERS, FLUX_RELEASES, type FluxController } from "./flux/versions.ts";
 export type { Json, JsonObject, KubeObject } from "./json.ts";
 export type { ResourceType } from "./resources.ts";

@@ -268,7 +268,12 @@ export async function uninstallFlux(
 
 /** Takes over a Flux the cluster already runs (bootstrapped elsewhere): recorded, nothing reinstalled. */
 export async function adoptFlux(deps: GitOpsDeps, actor: Actor, clusterId: string): Promise<FluxOperation> {
-  const c = await authorizeCluster(deps.db, actor, "cluster.read", clusterId);
+  // Refused (and audited as denied) before the cluster is contacted on a non-admin's behalf.
+  const c = await mutate(deps, { actor }, { action: "flux.adopt", resourceType: "cluster" }, async (tx, audit) => {
+    const row = await authorizeCluster(tx, actor, "cluster.manage", clusterId, audit);
+    audit.unchanged = true;
+    return row;
+  });
   const detected = await detectOrFail(deps, c);
   if (!detected.installed) throw new ConflictError("Flux is not installed in this cluster: install it instead");
   const id = await mutate(deps, { actor }, { action: "flux.adopt", resourceType: "cluster" }, async (tx, audit) => {

@@ -6,21 +6,23 @@
  * second interruption → `failed`, with the reason. Administrators can cancel or retry a deployment that is
  * stuck in a state where the platform does the work (queued, committing).
  */
+
 import type { DeploymentDetail } from "@juanie/contracts";
 import { deploymentEvents, deployments, type Executor, environments, repositories } from "@juanie/db";
 import { and, eq, sql } from "drizzle-orm";
 import { authorizeEnvironment } from "../environments/access.ts";
+import { nudgeFlux } from "../environments/gitops.ts";
 import { jobRunning, LIVENESS } from "../jobs/liveness.ts";
 import { notify } from "../notifications/service.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, ForbiddenError, InputError } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
+import { getDeployment } from "./queries.ts";
 import {
   applyEvent,
   commitDeployment,
   type DeploymentRow,
-  getDeployment,
   gitopsTarget,
   loadForUpdate,
   markRolledBack,
@@ -152,6 +154,8 @@ export async function settledIfLanded(deps: GitOpsDeps, deploymentId: string): P
 export async function runCommitJob(deps: GitOpsDeps, deploymentId: string): Promise<void> {
   if ((await reconcileCommitting(deps, deploymentId)) === "settled") return;
   await commitDeployment(deps, deploymentId);
+  const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, deploymentId));
+  if (d?.status === "committed") await nudgeFlux(deps, d.environmentId);
 }
 
 /**

@@ -272,3 +272,28 @@ export async function runEnvironmentFluxAction(
   );
   return { token };
 }
+
+/**
+ * Asks Flux to fetch and apply now (a new commit reached the environment's branch): without it Flux would
+ * see the commit only at its next interval. Best effort — the interval still applies when the cluster
+ * cannot be reached; nothing is recorded as applied until Flux reports it.
+ */
+export async function nudgeFlux(deps: GitOpsDeps, environmentId: string): Promise<void> {
+  const [row] = await deps.db
+    .select({ env: environments, slug: projects.slug, cluster: clusters })
+    .from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .innerJoin(clusters, eq(clusters.id, environments.clusterId))
+    .where(eq(environments.id, environmentId));
+  if (!row || !row.env.gitopsEnabled || !row.env.autoSync || row.env.gitopsState !== "applied") return;
+  const ref = kustomizationRef(gitopsNames(row.slug, row.env).fluxName, row.cluster.fluxNamespace);
+  try {
+    await deps.kube.requestReconcile(accessOf(deps, row.cluster), ref, true);
+  } catch (err) {
+    if (!(err instanceof KubeCallError)) throw err;
+    deps.logger.warn(
+      { environmentId, reason: err.reason },
+      "could not ask Flux to reconcile now; it will at its interval",
+    );
+  }
+}

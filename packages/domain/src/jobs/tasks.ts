@@ -3,7 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { runFluxOperation } from "../clusters/flux.ts";
 import { recordAppliedRevision, syncEnvironment } from "../deployments/push.ts";
 import { runCommitJob } from "../deployments/recovery.ts";
-import { applyEnvironmentGitOps, removeEnvironmentGitOps } from "../environments/gitops.ts";
+import { applyEnvironmentGitOps, nudgeFlux, removeEnvironmentGitOps } from "../environments/gitops.ts";
 import { notify } from "../notifications/service.ts";
 import { invitationUrl } from "../orgs/invitations.ts";
 import { initializeProject } from "../projects/service.ts";
@@ -92,7 +92,8 @@ export const jobHandlers: Handlers = {
   "project.initialize": (deps, { projectId }) => initializeProject(deps, projectId),
   "deployment.commit": (deps, { deploymentId }) => runCommitJob(deps, deploymentId),
   "environment.sync": async (deps, { environmentId, appliedSha }) => {
-    await syncEnvironment(deps, environmentId);
+    const { recorded } = await syncEnvironment(deps, environmentId);
+    if (recorded > 0) await nudgeFlux(deps, environmentId);
     if (appliedSha) await recordAppliedRevision(deps, environmentId, appliedSha);
   },
   "flux.operation": (deps, payload) => runFluxOperation(deps, payload),

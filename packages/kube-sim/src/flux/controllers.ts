@@ -10,8 +10,10 @@ import { type Json, type JsonObject, type KubeObject, obj, str } from "../json.t
 import type { ResourceType } from "../resources.ts";
 import type { ClusterStore, StoredEvent } from "../store.ts";
 import { type Condition, now, parseDuration } from "./conditions.ts";
+import { reconcileHelmRelease } from "./helm-controller.ts";
 import { reconcileKustomization } from "./kustomize-controller.ts";
 import { FLUX_NAMESPACE } from "./manifest.ts";
+import { forwardEvent } from "./notification-controller.ts";
 import { reconcileGitRepository } from "./source-controller.ts";
 import type { FluxController } from "./versions.ts";
 
@@ -20,6 +22,9 @@ export const FLUX_FINALIZER = "finalizers.fluxcd.io";
 
 export const GIT_REPOSITORY = { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" } as const;
 export const KUSTOMIZATION = { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization" } as const;
+export const HELM_RELEASE = { apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease" } as const;
+const KINDS = { GitRepository: GIT_REPOSITORY, Kustomization: KUSTOMIZATION, HelmRelease: HELM_RELEASE } as const;
+type FluxKind = keyof typeof KINDS;
 
 export interface GitCredentials {
   username: string;
@@ -37,6 +42,8 @@ export interface FluxSimulatorOptions {
    * Default: the repository's `.tools/kubectl-v35/kubectl`, else `kustomize` or `kubectl` on PATH.
    */
   kustomize?: string;
+  /** The helm binary for HelmReleases (`helm template`). Default: `helm` beside the kustomize binary, else on PATH. */
+  helm?: string;
   /** Where Git checkouts and artifacts live. Default: a new temporary directory, removed by stop(). */
   workDir?: string;
   /** Pause between the visible steps of a reconciliation (Progressing → built → applied). Default 150 ms. */
@@ -66,8 +73,9 @@ export function defaultKustomizeBinary(): string {
 
 /**
  * The controllers of a simulated Flux attached to a ClusterStore: source-controller (GitRepository from real
- * Git), kustomize-controller (Kustomization through the real kustomize, applied with server-side apply);
- * helm-controller and notification-controller only run as Deployments (HelmRelease is not reconciled).
+ * Git), kustomize-controller (Kustomization through the real kustomize, applied with server-side apply),
+ * helm-controller (HelmRelease of a chart kept in Git, through the real `helm template`) and
+ * notification-controller (events to generic/generic-hmac Providers). See README.md for what is left out.
  */
 export class FluxSimulator {
   readonly stepDelayMs: number;
@@ -87,6 +95,7 @@ export class FluxSimulator {
   private readonly unsubscribe: () => void;
   private stopped = false;
   private eventSeq = 0;
+  private readonly deliveries = new Set<Promise<void>>();
 
   constructor(
     readonly store: ClusterStore,
@@ -100,8 +109,9 @@ export class FluxSimulator {
     this.ownWorkDir = !options.workDir;
     this.workDirPath = options.workDir;
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
-    this.enqueueAll(GIT_REPOSITORY.kind);
-    this.enqueueAll(KUSTOMIZATION.kind);
+    this.enqueueAll("GitRepository");
+    this.enqueueAll("Kustomization");
+    this.enqueueAll("HelmRelease");
   }
 
   /** Stops every controller; running reconciliations finish their current step and write nothing more. */
@@ -116,7 +126,7 @@ export class FluxSimulator {
       wake();
     }
     this.sleepers.clear();
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), ...this.deliveries]);
     if (this.ownWorkDir && this.workDirPath) await rm(this.workDirPath, { recursive: true, force: true });
   }
 
@@ -182,24 +192,31 @@ export class FluxSimulator {
     return this.store.patch(type, ns, name, "merge", { metadata: { finalizers: next } }, { manager });
   }
 
-  /** A core/v1 Event about a Flux object, as the controllers record them. */
+  /**
+   * A core/v1 Event about a Flux object, as the controllers record them, also sent to the
+   * notification-controller (Alerts → Providers) when it runs.
+   */
   recordEvent(o: KubeObject, controller: FluxController, type: "Normal" | "Warning", reason: string, message: string) {
     if (this.stopped) return;
     const events = this.store.findKind("v1", "Event") as ResourceType;
     const ns = str(o.metadata.namespace) ?? "default";
     const name = `${String(o.metadata.name)}.${(Date.now() * 1000 + (this.eventSeq++ % 1000)).toString(16)}`;
     const ts = now();
-    const revision = str(obj(o.status)?.lastAttemptedRevision) ?? str(obj(obj(o.status)?.artifact)?.revision);
+    const status = obj(o.status);
+    const artifact = obj(status?.artifact);
+    const revision = str(status?.lastAttemptedRevision) ?? str(artifact?.revision);
+    const group = o.apiVersion.split("/")[0] as string;
+    const metadata: Record<string, string> = {};
+    if (revision) metadata.revision = revision;
+    if (o.kind === "GitRepository" && str(artifact?.digest)) metadata.digest = str(artifact?.digest) as string;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(metadata)) annotations[`${group}/${k}`] = v;
     try {
       this.store.create(
         events,
         ns,
         {
-          metadata: {
-            name,
-            namespace: ns,
-            ...(revision ? { annotations: { [`${o.apiVersion.split("/")[0]}/revision`]: revision } } : {}),
-          },
+          metadata: { name, namespace: ns, ...(revision ? { annotations } : {}) },
           involvedObject: {
             apiVersion: o.apiVersion,
             kind: o.kind,
@@ -223,6 +240,11 @@ export class FluxSimulator {
     } catch {
       // The namespace may be terminating: events are best-effort, as on a real cluster.
     }
+    const severity = type === "Warning" ? "error" : "info";
+    const delivery = forwardEvent(this, o, controller, severity, reason, message, metadata)
+      .catch(() => undefined)
+      .finally(() => this.deliveries.delete(delivery));
+    this.deliveries.add(delivery);
   }
 
   /** Runs the object's reconciliation after `delayMs` (replacing any scheduled run). */
@@ -271,26 +293,28 @@ export class FluxSimulator {
   }
 
   private async reconcile(key: Key) {
-    const [kind, ns, name] = key.split("/") as [string, string, string];
-    if (kind === GIT_REPOSITORY.kind) {
-      if (!this.controllerReady("source-controller")) return;
-      const type = this.type(GIT_REPOSITORY);
-      const o = type && this.store.tryGet(type, ns, name);
-      if (!type || !o) return;
-      const next = await reconcileGitRepository(this, type, o);
-      if (next !== undefined) this.schedule(kind, ns, name, next);
-    } else if (kind === KUSTOMIZATION.kind) {
-      if (!this.controllerReady("kustomize-controller")) return;
-      const type = this.type(KUSTOMIZATION);
-      const o = type && this.store.tryGet(type, ns, name);
-      if (!type || !o) return;
-      const next = await reconcileKustomization(this, type, o);
-      if (next !== undefined) this.schedule(kind, ns, name, next);
-    }
+    const [kind, ns, name] = key.split("/") as [FluxKind, string, string];
+    const controller: FluxController =
+      kind === "GitRepository"
+        ? "source-controller"
+        : kind === "Kustomization"
+          ? "kustomize-controller"
+          : "helm-controller";
+    if (!this.controllerReady(controller)) return;
+    const type = this.type(KINDS[kind]);
+    const o = type && this.store.tryGet(type, ns, name);
+    if (!type || !o) return;
+    const next =
+      kind === "GitRepository"
+        ? await reconcileGitRepository(this, type, o)
+        : kind === "Kustomization"
+          ? await reconcileKustomization(this, type, o)
+          : await reconcileHelmRelease(this, type, o);
+    if (next !== undefined) this.schedule(kind, ns, name, next);
   }
 
-  private enqueueAll(kind: string) {
-    const type = this.type(kind === GIT_REPOSITORY.kind ? GIT_REPOSITORY : KUSTOMIZATION);
+  private enqueueAll(kind: FluxKind) {
+    const type = this.type(KINDS[kind]);
     if (!type) return;
     for (const o of this.store.list(type, undefined)) {
       this.schedule(kind, str(o.metadata.namespace) ?? "", str(o.metadata.name) as string, 0);
@@ -307,15 +331,17 @@ export class FluxSimulator {
       const wasReady = Number(obj(prev?.status)?.readyReplicas ?? 0) >= 1;
       const isReady = e.type !== "DELETED" && Number(obj(o.status)?.readyReplicas ?? 0) >= 1;
       if (!wasReady && isReady) {
-        if (name === "source-controller") this.enqueueAll(GIT_REPOSITORY.kind);
-        if (name === "kustomize-controller") this.enqueueAll(KUSTOMIZATION.kind);
+        if (name === "source-controller") this.enqueueAll("GitRepository");
+        if (name === "kustomize-controller") this.enqueueAll("Kustomization");
+        if (name === "helm-controller") this.enqueueAll("HelmRelease");
       }
       return;
     }
     const isGit = e.resource === "source.toolkit.fluxcd.io/gitrepositories";
     const isKs = e.resource === "kustomize.toolkit.fluxcd.io/kustomizations";
-    if (!isGit && !isKs) return;
-    const kind = isGit ? GIT_REPOSITORY.kind : KUSTOMIZATION.kind;
+    const isHr = e.resource === "helm.toolkit.fluxcd.io/helmreleases";
+    if (!isGit && !isKs && !isHr) return;
+    const kind: FluxKind = isGit ? "GitRepository" : isKs ? "Kustomization" : "HelmRelease";
     if (e.type === "DELETED") {
       const t = this.timers.get(keyOf(kind, ns, name));
       if (t) clearTimeout(t);
@@ -328,13 +354,16 @@ export class FluxSimulator {
   }
 
   private enqueueKustomizationsOf(ns: string, repo: string) {
-    const type = this.type(KUSTOMIZATION);
-    if (!type) return;
-    for (const k of this.store.list(type, undefined)) {
-      const ref = obj(obj(k.spec)?.sourceRef);
-      const kns = str(k.metadata.namespace) ?? "";
-      if (str(ref?.kind) === GIT_REPOSITORY.kind && str(ref?.name) === repo && (str(ref?.namespace) ?? kns) === ns) {
-        this.schedule(KUSTOMIZATION.kind, kns, str(k.metadata.name) as string, 0);
+    for (const kind of ["Kustomization", "HelmRelease"] as const) {
+      const type = this.type(KINDS[kind]);
+      if (!type) continue;
+      for (const k of this.store.list(type, undefined)) {
+        const spec = obj(k.spec);
+        const ref = kind === "Kustomization" ? obj(spec?.sourceRef) : obj(obj(obj(spec?.chart)?.spec)?.sourceRef);
+        const kns = str(k.metadata.namespace) ?? "";
+        if (str(ref?.kind) === GIT_REPOSITORY.kind && str(ref?.name) === repo && (str(ref?.namespace) ?? kns) === ns) {
+          this.schedule(kind, kns, str(k.metadata.name) as string, 0);
+        }
       }
     }
   }

@@ -25,9 +25,12 @@ export function workloadStatus(o: KubeObject | undefined): Status {
     if (progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded") return "Failed";
     const desired = Number(spec.replicas ?? 1);
     if (Number(status.observedGeneration ?? 0) < Number(o.metadata.generation ?? 1)) return "InProgress";
-    if (Number(status.updatedReplicas ?? 0) < desired) return "InProgress";
+    const updated = Number(status.updatedReplicas ?? 0);
+    // kstatus: every replica updated, no old replica left, and the updated ones ready and available.
+    if (Number(status.replicas ?? 0) < desired || updated < desired) return "InProgress";
+    if (Number(status.replicas ?? 0) > updated) return "InProgress";
     if (Number(status.readyReplicas ?? 0) < desired) return "InProgress";
-    if (Number(status.availableReplicas ?? 0) < desired) return "InProgress";
+    if (Number(status.availableReplicas ?? 0) < updated) return "InProgress";
     return "Current";
   }
   if (o.apiVersion.startsWith("kustomize.toolkit.fluxcd.io/") || o.apiVersion.startsWith("source.toolkit.fluxcd.io/")) {

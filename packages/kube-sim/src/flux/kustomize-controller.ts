@@ -2,13 +2,8 @@
 // artifact with the real kustomize, applies the objects into the simulated cluster with server-side apply
 // (field manager "kustomize-controller"), keeps the inventory, prunes, waits for health, and writes the
 // status fields, conditions, reasons and messages Flux's kustomize-controller writes.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { promisify } from "node:util";
-import { parseAllDocuments, stringify } from "yaml";
 import { StatusError } from "../errors.ts";
 import { isObject, type Json, type JsonObject, type KubeObject, obj, str } from "../json.ts";
 import type { ResourceType } from "../resources.ts";
@@ -23,9 +18,9 @@ import {
 } from "./conditions.ts";
 import { type FluxSimulator, GIT_REPOSITORY, REQUESTED_AT_ANNOTATION } from "./controllers.ts";
 import { checkHealth, type HealthTarget } from "./health.ts";
+import { build, ReconcileError, readObjects } from "./kustomize-build.ts";
 import { artifactDir } from "./source-controller.ts";
 
-const run = promisify(execFile);
 const MANAGER = "kustomize-controller";
 const GROUP = "kustomize.toolkit.fluxcd.io";
 export const NAME_LABEL = `${GROUP}/name`;
@@ -36,17 +31,6 @@ const HISTORY_LIMIT = 5;
 interface InventoryEntry extends JsonObject {
   id: string;
   v: string;
-}
-
-class ReconcileError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-    /** Failures after the build are recorded in status.history, as Flux does. */
-    readonly digest?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Reconciles one Kustomization; returns when to run again (ms), or undefined to wait for a change. */
@@ -306,91 +290,6 @@ function dependencyNotReady(
     }
   }
   return undefined;
-}
-
-/** Copies the artifact (as Flux extracts it to a temporary dir), generates a kustomization.yaml if needed, builds. */
-async function build(sim: FluxSimulator, artifact: string, specPath: string): Promise<string> {
-  const tmp = await mkdtemp(path.join(await sim.workDir(), "build-"));
-  try {
-    await cp(artifact, tmp, { recursive: true });
-    const dir = path.resolve(tmp, specPath);
-    if (dir !== tmp && !dir.startsWith(`${tmp}${path.sep}`)) {
-      throw new ReconcileError("ArtifactFailed", `path '${specPath}' points outside the source artifact`);
-    }
-    const st = await stat(dir).catch(() => undefined);
-    if (!st?.isDirectory()) {
-      throw new ReconcileError(
-        "ArtifactFailed",
-        `kustomization path not found: stat ${specPath}: no such file or directory`,
-      );
-    }
-    const names = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-    if (!names.some((n) => existsSync(path.join(dir, n)))) await generateKustomization(dir);
-    const isKustomize = path.basename(sim.kustomizeBinary) === "kustomize";
-    const args = isKustomize ? ["build", dir] : ["kustomize", dir];
-    try {
-      const { stdout } = await run(sim.kustomizeBinary, args, {
-        maxBuffer: 64 * 1024 * 1024,
-        env: { PATH: process.env.PATH ?? "", HOME: tmp },
-      });
-      return stdout;
-    } catch (err) {
-      const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message);
-      const message = stderr
-        .split("\n")
-        .map((l) => l.replace(/^error: /, "").trim())
-        .filter(Boolean)
-        .join("; ")
-        .replaceAll(`${tmp}/`, "")
-        .replaceAll(tmp, ".");
-      throw new ReconcileError("BuildFailed", `kustomize build failed: ${message}`);
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/** As kustomize-controller: a kustomization.yaml listing every Kubernetes manifest under the path. */
-async function generateKustomization(dir: string): Promise<void> {
-  const resources: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.name.startsWith(".")) continue;
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (/\.(ya?ml|json)$/.test(e.name)) {
-        const docs = parseAllDocuments(await readFile(p, "utf8"));
-        const isManifest = docs.some((doc) => {
-          const v = doc.toJS() as unknown;
-          return (
-            isObject(v as Json) &&
-            typeof (v as JsonObject).apiVersion === "string" &&
-            typeof (v as JsonObject).kind === "string"
-          );
-        });
-        if (isManifest) resources.push(path.relative(dir, p));
-      }
-    }
-  };
-  await walk(dir);
-  resources.sort();
-  await writeFile(
-    path.join(dir, "kustomization.yaml"),
-    stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources }),
-  );
-}
-
-function readObjects(text: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0)
-      throw new ReconcileError("BuildFailed", `failed to decode the build output: ${doc.errors[0]?.message}`);
-    const v = doc.toJS() as Json;
-    if (isObject(v) && typeof v.kind === "string" && typeof v.apiVersion === "string" && isObject(v.metadata)) {
-      out.push(v as KubeObject);
-    }
-  }
-  return out;
 }
 
 const FIRST_STAGE = new Set(["CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding"]);

@@ -321,6 +321,24 @@ describe("simulated kustomize-controller", () => {
     expect(flux.get("v1", "ConfigMap", "apps", "extra")).toBeDefined();
   });
 
+  it("a new revision whose pods cannot start fails the health check while the old pod still serves", async () => {
+    flux.merge("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "flux-system", "app", { spec: { timeout: "1s" } });
+    await until("the timeout change to be applied", () => {
+      const o = flux.kustomization("flux-system", "app");
+      return flux.status(o).observedGeneration === o?.metadata.generation && flux.ready(o)?.status === "True";
+    });
+    const sha = await work.commit({ "deploy/web.yaml": deploymentYaml("web", "registry.example/does-not-exist:3") });
+    requestNow("GitRepository", "app");
+    const ready = await until("the failed rollout", () => {
+      const o = flux.kustomization("flux-system", "app");
+      const c = flux.ready(o);
+      return c?.status === "False" && flux.status(o).lastAttemptedRevision === `main@sha1:${sha}` ? c : undefined;
+    });
+    expect(ready.reason).toBe("HealthCheckFailed");
+    expect(ready.message).toMatch(/timeout waiting for: \[Deployment\/apps\/web status: 'InProgress'\]$/);
+    expect(appliedRevision("app")).not.toBe(`main@sha1:${sha}`);
+  });
+
   it("deleting a Kustomization with prune deletes what it applied, then the object goes (Flux's finalizer)", async () => {
     expect(flux.get("apps/v1", "Deployment", "gated", "web")).toBeDefined();
     sim.store.delete(sim.type("kustomize.toolkit.fluxcd.io/v1", "Kustomization"), "flux-system", "after-gate");

@@ -1,4 +1,5 @@
 import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { withDeadline } from "./deadline.ts";
 import { describeKubeError } from "./watcher.ts";
 
 export interface LeaseElectorOptions {
@@ -55,6 +56,7 @@ export class LeaseElector {
   private readonly api: CustomObjectsApi;
   private readonly durationMs: number;
   private readonly renewMs: number;
+  private readonly requestTimeoutMs: number;
   private lease: LeaseObject | null = null;
   private leading = false;
   private lastRenewAt = 0;
@@ -74,6 +76,8 @@ export class LeaseElector {
     if (!opts.identity) throw new Error("LeaseElector identity: must not be empty");
     this.durationMs = duration * 1000;
     this.renewMs = renew * 1000;
+    // A request must not hang past the point where leadership has to be given up.
+    this.requestTimeoutMs = Math.max(1000, this.renewMs);
   }
 
   get isLeader(): boolean {
@@ -91,24 +95,35 @@ export class LeaseElector {
     this.schedule();
   }
 
+  /** One tick every renewEverySeconds; a tick still running (slow API) is not doubled, but the lease clock runs on. */
+  private schedule() {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.running) this.giveUpIfExpired();
+      else void this.runTick(false);
+      this.schedule();
+    }, this.renewMs);
+  }
+
+  private giveUpIfExpired() {
+    if (this.leading && Date.now() - this.lastRenewAt > this.durationMs) {
+      this.lease = null;
+      this.setLeading(false);
+    }
+  }
+
   /** Stops competing; a leader releases the Lease (empty holderIdentity) so another replica takes over at once. */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running?.catch(() => {});
+    const running = this.running;
+    if (running) await withDeadline(running, this.requestTimeoutMs, "the last attempt").catch(() => {});
     // Also when an attempt in flight acquired the Lease just as we stopped (we never announced leading).
     const holding = this.lease?.spec.holderIdentity === this.opts.identity;
     if (holding && opts.release !== false) await this.release();
     this.setLeading(false);
-  }
-
-  private schedule() {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.runTick(false).finally(() => this.schedule());
-    }, this.renewMs);
   }
 
   private runTick(first: boolean): Promise<void> {
@@ -140,10 +155,7 @@ export class LeaseElector {
         this.setLeading(false);
         return;
       }
-      if (Date.now() - this.lastRenewAt > this.durationMs) {
-        this.lease = null;
-        this.setLeading(false);
-      }
+      this.giveUpIfExpired();
       throw e;
     }
   }
@@ -229,6 +241,10 @@ export class LeaseElector {
     this.opts.onError?.(message);
   }
 
+  private call<T>(request: Promise<T>, verb: string): Promise<T> {
+    return withDeadline(request, this.requestTimeoutMs, `${verb} Lease ${this.opts.namespace}/${this.opts.name}`);
+  }
+
   private where() {
     return { group: GROUP, version: VERSION, namespace: this.opts.namespace, plural: PLURAL };
   }
@@ -246,7 +262,10 @@ export class LeaseElector {
 
   private async read(): Promise<LeaseObject | null> {
     try {
-      return (await this.api.getNamespacedCustomObject({ ...this.where(), name: this.opts.name })) as LeaseObject;
+      return (await this.call(
+        this.api.getNamespacedCustomObject({ ...this.where(), name: this.opts.name }),
+        "get",
+      )) as LeaseObject;
     } catch (e) {
       if (statusOf(e) === 404) return null;
       throw this.setupError(e, "get");
@@ -256,7 +275,10 @@ export class LeaseElector {
   /** Creates the Lease; null when another replica created it first. */
   private async create(lease: LeaseObject): Promise<LeaseObject | null> {
     try {
-      return (await this.api.createNamespacedCustomObject({ ...this.where(), body: lease })) as LeaseObject;
+      return (await this.call(
+        this.api.createNamespacedCustomObject({ ...this.where(), body: lease }),
+        "create",
+      )) as LeaseObject;
     } catch (e) {
       if (statusOf(e) === 409) return null;
       if (statusOf(e) === 404) {
@@ -270,11 +292,10 @@ export class LeaseElector {
 
   private async replace(lease: LeaseObject): Promise<LeaseObject> {
     try {
-      return (await this.api.replaceNamespacedCustomObject({
-        ...this.where(),
-        name: this.opts.name,
-        body: lease,
-      })) as LeaseObject;
+      return (await this.call(
+        this.api.replaceNamespacedCustomObject({ ...this.where(), name: this.opts.name, body: lease }),
+        "update",
+      )) as LeaseObject;
     } catch (e) {
       throw this.setupError(e, "update");
     }

@@ -320,6 +320,13 @@ describe("deploymentReadiness", () => {
     });
     // Old pods still ready while the new ReplicaSet rolls out.
     expect(deploymentReadiness(d({ observedGeneration: 2, readyReplicas: 3, updatedReplicas: 1 })).ready).toBe(1);
+    // A rollout stuck on an image that cannot be pulled: 3 old pods ready, 3 new ones not — none counts.
+    expect(
+      deploymentReadiness(d({ observedGeneration: 2, replicas: 6, readyReplicas: 3, updatedReplicas: 3 })).ready,
+    ).toBe(0);
+    expect(
+      deploymentReadiness(d({ observedGeneration: 2, replicas: 4, readyReplicas: 3, updatedReplicas: 3 })).ready,
+    ).toBe(2);
     // The controller has not seen the new spec yet: nothing counts.
     expect(deploymentReadiness(d({ observedGeneration: 1, readyReplicas: 3, updatedReplicas: 3 })).ready).toBe(0);
   });

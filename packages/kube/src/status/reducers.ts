@@ -269,7 +269,11 @@ export function deploymentReadiness(obj: KubeObjectLike): WorkloadReadiness {
   const generation = num(meta.generation);
   const observed = num(status.observedGeneration);
   const current = generation === null || (observed !== null && observed >= generation);
-  const ready = current ? Math.min(num(status.readyReplicas) ?? 0, num(status.updatedReplicas) ?? 0) : 0;
+  // readyReplicas counts pods of every template: while old pods still run, only what exceeds them is
+  // surely of the current template (a lower bound, exact once the rollout finished).
+  const updated = num(status.updatedReplicas) ?? 0;
+  const old = Math.max(0, (num(status.replicas) ?? updated) - updated);
+  const ready = current ? Math.max(0, Math.min((num(status.readyReplicas) ?? 0) - old, updated)) : 0;
   const ksName = meta.labels?.[KUSTOMIZE_NAME_LABEL];
   const ksNamespace = meta.labels?.[KUSTOMIZE_NAMESPACE_LABEL];
   return {

@@ -13,6 +13,7 @@ import {
   GIT_REPOSITORY,
   HELM_RELEASE,
   KUSTOMIZATION,
+  nextRestart,
 } from "./watcher.ts";
 
 const SHA_A = "1111111111111111111111111111111111111111";
@@ -153,6 +154,7 @@ describe("ClusterWatcher against the simulated cluster", () => {
     const watcher = track(new ClusterWatcher({ id: "c1", kc: kubeConfigFor(sim), backoff: FAST }));
     const { events, connections, names } = record(watcher);
     await watcher.start();
+    // OCIRepository and HelmRepository are watched too where served; this cluster has no CRD for them.
     expect(watcher.watchedKinds().sort()).toEqual(["Deployment", "GitRepository", "HelmRelease", "Kustomization"]);
     await until(() => events.length >= 4, "the initial list");
     expect(names().sort()).toEqual([
@@ -281,6 +283,80 @@ describe("ClusterWatcher against the simulated cluster", () => {
     }
   });
 
+  it("notices a watch connection that died silently and resumes through a new one", async () => {
+    const relay = await startRelay(sim.url);
+    const gitRepos = sim.type("source.toolkit.fluxcd.io/v1", "GitRepository");
+    const watcher = new ClusterWatcher({
+      id: "c4",
+      kc: kubeConfigFor(sim, relay.url),
+      kinds: [GIT_REPOSITORY],
+      backoff: FAST,
+      watchTimeoutSeconds: 1,
+      watchGraceMs: 100,
+    });
+    try {
+      const { connections, names } = record(watcher);
+      await watcher.start();
+      // The open watch stops carrying anything, even the server's end of it; nothing reports an error.
+      relay.freeze();
+      sim.store.create(gitRepos, "flux-system", gitRepository("while-frozen"), test);
+      await until(() => names().includes("upsert GitRepository while-frozen"), "the change, through a new watch");
+      // An ordinary end of a watch, not an outage.
+      expect(connections.map((c) => c.state)).toEqual(["connected"]);
+    } finally {
+      await watcher.stop();
+      await relay.close();
+    }
+  });
+
+  it("does not hang on a cluster that accepts connections but never answers", async () => {
+    const relay = await startRelay(sim.url);
+    relay.blackhole();
+    const watcher = new ClusterWatcher({
+      id: "c6",
+      kc: kubeConfigFor(sim, relay.url),
+      kinds: [GIT_REPOSITORY],
+      backoff: FAST,
+      requestTimeoutMs: 200,
+    });
+    try {
+      const { connections, names } = record(watcher);
+      await watcher.start();
+      expect(connections).toMatchObject([
+        { state: "reconnecting", error: expect.stringContaining("no answer within 200 ms") },
+      ]);
+      relay.restore();
+      await until(() => watcher.connection?.state === "connected", "connected once the cluster answers");
+      await until(() => names().includes("upsert GitRepository web"), "the objects");
+    } finally {
+      await watcher.stop();
+      await relay.close();
+    }
+  });
+
+  it("keeps watching when an event listener throws", async () => {
+    const gitRepos = sim.type("source.toolkit.fluxcd.io/v1", "GitRepository");
+    const failures: string[] = [];
+    const watcher = track(
+      new ClusterWatcher({
+        id: "c5",
+        kc: kubeConfigFor(sim),
+        kinds: [GIT_REPOSITORY],
+        backoff: FAST,
+        onListenerError: (err, e) => failures.push(`${e.object.metadata?.name}: ${(err as Error).message}`),
+      }),
+    );
+    const { names } = record(watcher);
+    watcher.on("event", (e) => {
+      if (e.object.metadata?.name === "poison") throw new Error("listener bug");
+    });
+    await watcher.start();
+    sim.store.create(gitRepos, "flux-system", gitRepository("poison"), test);
+    sim.store.create(gitRepos, "flux-system", gitRepository("next"), test);
+    await until(() => names().includes("upsert GitRepository next"), "the event after the failing one");
+    expect(failures).toEqual(["poison: listener bug"]);
+  });
+
   it("stop() leaves no timers or connections behind", async () => {
     const count = (type: string) => process.getActiveResourcesInfo().filter((r) => r === type).length;
     // The simulator's own short timers from the setup finish first; then any timer left is the watcher's.
@@ -289,10 +365,9 @@ describe("ClusterWatcher against the simulated cluster", () => {
     const watcher = new ClusterWatcher({ id: "c3", kc: kubeConfigFor(sim), backoff: FAST });
     await watcher.start();
     expect(count("TCPSocketWrap")).toBeGreaterThan(sockets); // watches are open
-    expect(count("Timeout")).toBe(1); // the next discovery
     await watcher.stop();
-    expect(count("Timeout")).toBe(0);
-    await until(() => count("TCPSocketWrap") <= sockets, "the watch connections to close");
+    // Our timers (discovery, restarts, watch watchdogs) and the simulator's per-watch timeouts all end.
+    await until(() => count("Timeout") === 0 && count("TCPSocketWrap") <= sockets, "timers and connections to end");
   });
 });
 
@@ -443,6 +518,20 @@ describe("ClusterWatcher event ordering", () => {
       await watcher.stop();
       await api.close();
     }
+  });
+});
+
+describe("nextRestart", () => {
+  const policy = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 };
+  it.each<[string, number, number | null, number, number]>([
+    ["first failure", 0, null, 1000, 1],
+    ["second in a row", 1, null, 2000, 2],
+    ["doubling", 4, 5_000, 16_000, 5],
+    ["capped at 30 s", 5, null, 30_000, 6],
+    ["still capped much later", 100, 10_000, 30_000, 31],
+    ["back to 1 s after a healthy minute", 7, 60_000, 1000, 1],
+  ])("%s", (_name, attempt, healthyFor, delayMs, next) => {
+    expect(nextRestart(policy, attempt, healthyFor)).toEqual({ delayMs, attempt: next });
   });
 });
 

@@ -8,6 +8,7 @@ import {
   ListWatch,
   Watch,
 } from "@kubernetes/client-node";
+import { withDeadline } from "./deadline.ts";
 import { KUSTOMIZE_NAME_LABEL } from "./reducers.ts";
 
 /** API coordinates of a kind to watch across all namespaces. */
@@ -58,8 +59,11 @@ export const FLUX_DEPLOYMENT: WatchedKind = {
   labelSelector: KUSTOMIZE_NAME_LABEL,
 };
 
+/** What the platform follows: Flux sources, Kustomizations, HelmReleases, and the Deployments Flux applied. */
 export const DEFAULT_WATCHED_KINDS: readonly WatchedKind[] = [
   GIT_REPOSITORY,
+  OCI_REPOSITORY,
+  HELM_REPOSITORY,
   KUSTOMIZATION,
   HELM_RELEASE,
   FLUX_DEPLOYMENT,
@@ -90,12 +94,29 @@ export interface ClusterWatcherOptions {
   /** How often to ask the cluster which kinds it serves (Flux may be installed later). Default 60 s. */
   discoveryIntervalMs?: number;
   /** Restart delays after an error: doubling from initialMs to maxMs, back to initialMs after resetAfterMs of health. */
-  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  backoff?: Partial<BackoffPolicy>;
+  /** Each watch asks the server to end it after this long (then resumes). Default: random 300–600 s, as client-go. */
+  watchTimeoutSeconds?: number;
+  /** A watch still open this long after its timeout is taken for dead and aborted. Default 30 s. */
+  watchGraceMs?: number;
+  /**
+   * Called when an `event` listener throws (the event is not retried). A throw must not reach client-node's
+   * stream handlers, where it would be an uncaught exception. Default: console.error.
+   */
+  onListenerError?: (err: unknown, event: ClusterEvent) => void;
+  /** Lists and discovery calls without an answer in this long count as failed (and are retried). Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 interface Events {
   event: [ClusterEvent];
   connection: [ConnectionChange];
+}
+
+interface Timeouts {
+  watchTimeoutSeconds: number | null;
+  watchGraceMs: number;
+  requestTimeoutMs: number;
 }
 
 const kindKey = (k: WatchedKind) => `${k.group}/${k.version}/${k.plural}`;
@@ -122,14 +143,25 @@ export function describeKubeError(err: unknown): string {
 }
 
 /**
- * client-node's Watch with two fixes for long-running informers: `close()` aborts every request (also one
- * still connecting), and only the newest watch may report to the ListWatch — a stale watch's late `done`
- * (e.g. the abort of the previous connection) would otherwise stop the current one.
+ * client-node's Watch with fixes for long-running informers:
+ * - `close()` aborts every request (also one still connecting);
+ * - only the newest watch may report to the ListWatch — a stale watch's late `done` (e.g. the abort of
+ *   the previous connection) would otherwise stop the current one;
+ * - every watch asks the server to end it after `timeoutSeconds` and is aborted by a client watchdog a
+ *   little later, so a connection that died silently (NAT timeout, half-open TCP) cannot hang forever.
+ *   (client-node 1.4 builds a 30 s timeout signal but never uses it.)
  */
 class TrackedWatch extends Watch {
   private seq = 0;
   private closed = false;
-  private readonly live = new Set<AbortController>();
+  private readonly live = new Map<AbortController, () => void>();
+
+  constructor(
+    kc: KubeConfig,
+    private readonly timeouts: Timeouts,
+  ) {
+    super(kc);
+  }
 
   override async watch(
     path: string,
@@ -143,31 +175,74 @@ class TrackedWatch extends Watch {
       c.abort();
       return c;
     }
+    // Like client-go: between the minimum and twice the minimum, so reconnects of many watches spread out.
+    const timeoutSeconds = this.timeouts.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random()));
     let finished = false;
+    let expired = false;
+    let watchdog: NodeJS.Timeout | undefined;
     let controller: AbortController | undefined;
     const current = () => !this.closed && id === this.seq;
+    const finish = (err: unknown) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(watchdog);
+      if (controller) this.live.delete(controller);
+      // Our own watchdog ended it: an ordinary end of a watch, resumed from the last resourceVersion.
+      if (current()) done(expired ? null : err);
+    };
     controller = await super.watch(
       path,
-      queryParams,
+      { ...queryParams, timeoutSeconds },
       (phase, obj, raw) => {
-        if (current()) callback(phase, obj, raw);
+        if (current() && !finished) callback(phase, obj, raw);
       },
-      (err) => {
-        finished = true;
-        if (controller) this.live.delete(controller);
-        if (current()) done(err);
-      },
+      finish,
     );
-    if (this.closed) controller.abort();
-    else if (!finished) this.live.add(controller);
+    if (this.closed) {
+      controller.abort();
+    } else if (!finished) {
+      const c = controller;
+      watchdog = setTimeout(
+        () => {
+          expired = true;
+          c.abort();
+          finish(null);
+        },
+        timeoutSeconds * 1000 + this.timeouts.watchGraceMs,
+      );
+      this.live.set(c, () => clearTimeout(watchdog));
+    }
     return controller;
   }
 
   close(): void {
     this.closed = true;
-    for (const c of this.live) c.abort();
+    for (const [c, clear] of this.live) {
+      clear();
+      c.abort();
+    }
     this.live.clear();
   }
+}
+
+/** Restart delays after errors: doubling from initialMs to maxMs, back to initialMs after resetAfterMs of health. */
+export interface BackoffPolicy {
+  initialMs: number;
+  maxMs: number;
+  resetAfterMs: number;
+}
+
+/**
+ * The delay before the next restart, given how many restarts in a row came before (`attempt`) and for how
+ * long the last connection was healthy (null: it never connected). Returns the attempt count to keep.
+ */
+export function nextRestart(
+  policy: BackoffPolicy,
+  attempt: number,
+  healthyForMs: number | null,
+): { delayMs: number; attempt: number } {
+  const n = healthyForMs !== null && healthyForMs >= policy.resetAfterMs ? 0 : Math.min(attempt, 30);
+  return { delayMs: Math.min(policy.maxMs, policy.initialMs * 2 ** n), attempt: n + 1 };
 }
 
 /** Per-kind list+watch with restart-on-error and event filtering. */
@@ -193,18 +268,23 @@ class KindInformer {
     readonly kind: WatchedKind,
     private readonly owner: ClusterWatcher,
     kc: KubeConfig,
-    private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number },
+    private readonly backoff: BackoffPolicy,
+    timeouts: Timeouts,
   ) {
-    this.watch = new TrackedWatch(kc);
+    this.watch = new TrackedWatch(kc, timeouts);
     const api = kc.makeApiClient(CustomObjectsApi);
     const base = `/apis/${kind.group}/${kind.version}`;
     const list = async (): Promise<KubernetesListObject<WatchedObject>> => {
-      const res = (await api.listClusterCustomObject({
-        group: kind.group,
-        version: kind.version,
-        plural: kind.plural,
-        ...(kind.labelSelector ? { labelSelector: kind.labelSelector } : {}),
-      })) as KubernetesListObject<WatchedObject>;
+      const res = (await withDeadline(
+        api.listClusterCustomObject({
+          group: kind.group,
+          version: kind.version,
+          plural: kind.plural,
+          ...(kind.labelSelector ? { labelSelector: kind.labelSelector } : {}),
+        }),
+        timeouts.requestTimeoutMs,
+        `listing ${kind.plural}.${kind.group}`,
+      )) as KubernetesListObject<WatchedObject>;
       // Stopped while the list was in flight: fail it so the ListWatch does not open a watch nobody will close.
       if (this.stopped) throw new Error("stopped");
       return res;
@@ -235,19 +315,20 @@ class KindInformer {
       },
       (err: unknown) => this.failed(err),
     );
-    this.starting = run.finally(() => {
-      if (this.starting === run) this.starting = null;
+    const tracked: Promise<void> = run.finally(() => {
+      if (this.starting === tracked) this.starting = null;
     });
-    return this.starting;
+    this.starting = tracked;
+    return tracked;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // An attempt still in flight cannot open a watch any more: its list fails once stopped, and the
+    // closed TrackedWatch aborts a watch that was connecting. No need to wait for it.
     await this.lw.stop();
-    this.watch.close();
-    await this.starting?.catch(() => {});
     this.watch.close();
   }
 
@@ -256,12 +337,15 @@ class KindInformer {
     if (this.state === "starting") this.failedWhileStarting = true;
     this.lastError = describeKubeError(err);
     if (this.timer) return; // a restart is already scheduled
-    if (this.connectedAt !== null && Date.now() - this.connectedAt >= this.backoff.resetAfterMs) this.attempt = 0;
+    const next = nextRestart(
+      this.backoff,
+      this.attempt,
+      this.connectedAt === null ? null : Date.now() - this.connectedAt,
+    );
     this.connectedAt = null;
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.attempt);
-    this.attempt++;
+    this.attempt = next.attempt;
     this.state = "backoff";
-    this.timer = setTimeout(() => void this.start(), delay);
+    this.timer = setTimeout(() => void this.start(), next.delayMs);
     this.owner.recompute();
   }
 
@@ -352,7 +436,8 @@ export class ClusterWatcher extends EventEmitter<Events> {
   private readonly kc: KubeConfig;
   private readonly kinds: readonly WatchedKind[];
   private readonly discoveryIntervalMs: number;
-  private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  private readonly backoff: BackoffPolicy;
+  private readonly timeouts: Timeouts;
   private readonly informers = new Map<string, KindInformer>();
   private discoveryTimer: NodeJS.Timeout | null = null;
   private discovering: Promise<void> | null = null;
@@ -361,6 +446,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
   private started = false;
   private stopped = false;
   private current: ConnectionChange | null = null;
+  private readonly onListenerError: (err: unknown, event: ClusterEvent) => void;
 
   constructor(opts: ClusterWatcherOptions) {
     super();
@@ -378,6 +464,17 @@ export class ClusterWatcher extends EventEmitter<Events> {
       initialMs: opts.backoff?.initialMs ?? 1_000,
       maxMs: opts.backoff?.maxMs ?? 30_000,
       resetAfterMs: opts.backoff?.resetAfterMs ?? 60_000,
+    };
+    this.onListenerError =
+      opts.onListenerError ??
+      ((err, e) =>
+        console.error(
+          `ClusterWatcher ${this.id}: a listener failed on ${e.type} ${e.kind} ${e.object.metadata?.namespace}/${e.object.metadata?.name}: ${describeKubeError(err)}`,
+        ));
+    this.timeouts = {
+      watchTimeoutSeconds: opts.watchTimeoutSeconds ?? null,
+      watchGraceMs: opts.watchGraceMs ?? 30_000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 30_000,
     };
   }
 
@@ -407,7 +504,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
     this.stopped = true;
     if (this.discoveryTimer) clearTimeout(this.discoveryTimer);
     this.discoveryTimer = null;
-    await this.discovering?.catch(() => {});
+    // A discovery still in flight starts nothing once stopped (its request ends within requestTimeoutMs).
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.informers.clear();
   }
@@ -415,7 +512,12 @@ export class ClusterWatcher extends EventEmitter<Events> {
   /** @internal */
   emitEvent(type: ClusterEvent["type"], kind: string, object: WatchedObject): void {
     if (this.stopped) return;
-    this.emit("event", { type, cluster: this.id, kind, object });
+    const event: ClusterEvent = { type, cluster: this.id, kind, object };
+    try {
+      this.emit("event", event);
+    } catch (err) {
+      this.onListenerError(err, event);
+    }
   }
 
   /** @internal Recomputes the cluster's connection state from discovery and the informers. */
@@ -475,7 +577,11 @@ export class ClusterWatcher extends EventEmitter<Events> {
       for (const gv of groupVersions) {
         const [group, version] = gv.split("/") as [string, string];
         try {
-          const list = await api.getAPIResources({ group, version });
+          const list = await withDeadline(
+            api.getAPIResources({ group, version }),
+            this.timeouts.requestTimeoutMs,
+            `discovery of ${group}/${version}`,
+          );
           for (const r of list.resources) served.add(`${group}/${version}/${r.name}`);
         } catch (e) {
           if (e instanceof ApiException && e.code === 404) continue; // group/version not served
@@ -494,7 +600,7 @@ export class ClusterWatcher extends EventEmitter<Events> {
       const key = kindKey(kind);
       const informer = this.informers.get(key);
       if (served.has(key) && !informer) {
-        const created = new KindInformer(kind, this, this.kc, this.backoff);
+        const created = new KindInformer(kind, this, this.kc, this.backoff, this.timeouts);
         this.informers.set(key, created);
         starts.push(created.start());
       } else if (!served.has(key) && informer) {
