@@ -1,0 +1,201 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { Session } from "../../apps/server/test/harness.ts";
+import { launchBrowser, newContext, screenshot, watchPage } from "./harness.ts";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with the output once `pattern` appears in it; rejects when the process exits first or at the deadline. */
+function outputMatching(child: ChildProcess, output: () => string, pattern: RegExp, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (pattern.test(output())) {
+        cleanup();
+        resolve(output());
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`the demo exited (${code}) before printing ${pattern}:\n${output()}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no ${pattern} after ${ms / 1000} s:\n${output()}`));
+    }, ms);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off("data", check);
+      child.off("exit", onExit);
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", onExit);
+    check();
+  });
+}
+
+/** Whether something accepts connections at the URL's host and port. */
+function listening(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(u.port), u.hostname === "localhost" ? "127.0.0.1" : u.hostname);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * `npm run demo` as a user runs it (its script, on its own ports and data dir): it comes up with a simulated cluster
+ * where Flux was installed from the mirror and development is healthy, prints a working sign-in and kubeconfig,
+ * and Ctrl-C stops every piece.
+ */
+describe("npm run demo", () => {
+  let child: ChildProcess | undefined;
+  let dir: string;
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child?.once("exit", r));
+      child.kill("SIGINT");
+      await exited;
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints the URL and a working sign-in; the cluster, Flux and a healthy development are there; Ctrl-C stops all", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "juanie-demo-e2e-"));
+    // As root, the embedded PostgreSQL runs as its own user, which must be able to enter the directory.
+    await chmod(dir, 0o755);
+    const demoDir = path.join(dir, "demo");
+    // Data of an earlier demo: gone after the start.
+    await mkdir(demoDir, { recursive: true });
+    await writeFile(path.join(demoDir, "left-over"), "from an earlier demo");
+    const port = await freePort();
+    let out = "";
+    child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        JUANIE_DEMO_DIR: demoDir,
+        JUANIE_EMBEDDED_PG_PORT: String(await freePort()),
+        DATABASE_URL: "",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const started = Date.now();
+    await outputMatching(child, () => out, /Sign in:\s+\S+ \/ \S+/, 280_000);
+    const upIn = (Date.now() - started) / 1000;
+
+    expect(out).toContain("every demo starts fresh");
+    expect(existsSync(path.join(demoDir, "left-over"))).toBe(false);
+    const url = /Open:\s+(\S+)/.exec(out)?.[1];
+    expect(url).toBe(`http://localhost:${port}`);
+    const [, username, password] = /Sign in:\s+(\S+) \/ (\S+)/.exec(out)!;
+    expect(out).toMatch(/demo-cluster — SIMULATED/);
+    expect(out).toContain("git clone --branch develop http://demo:");
+    expect(out).toContain("Ctrl-C stops everything");
+
+    // The printed sign-in works against the API.
+    const s = new Session(url!);
+    const me = await s.api.auth.signIn.mutate({ login: username!, password: password! });
+    expect(me.username).toBe("admin");
+    const org = await s.api.orgs.bySlug.query({ slug: "demo" });
+    const project = await s.api.projects.bySlug.query({ organizationSlug: "demo", slug: "hello" });
+    const clusters = await s.api.clusters.list.query({ organizationId: org.id });
+    expect(clusters.map((c) => [c.name, c.simulated, c.status])).toEqual([["demo-cluster", true, "connected"]]);
+    expect(clusters[0]!.serverVersion).toContain("juanie-simulator");
+    const flux = await s.api.clusters.flux.query({ clusterId: clusters[0]!.id });
+    expect(flux).toMatchObject({ installed: true, healthy: true, managedBy: "juanie" });
+    expect(flux.operations[0]).toMatchObject({ action: "install", status: "succeeded" });
+
+    const envs = await s.api.environments.list.query({ projectId: project.id });
+    expect(envs.map((e) => e.name).sort()).toEqual(["development", "production", "staging"]);
+    const dev = envs.find((e) => e.name === "development")!;
+    expect(dev.cluster).toMatchObject({
+      name: "demo-cluster",
+      simulated: true,
+      namespace: "hello-development",
+      gitopsState: "applied",
+    });
+    expect(envs.find((e) => e.name === "staging")!.cluster?.name).toBe("demo-cluster");
+    expect(envs.find((e) => e.name === "production")!.cluster).toBeNull();
+    const deployments = await s.api.deployments.list.query({ environmentId: dev.id });
+    expect(deployments.items.map((d) => d.status)).toContain("healthy");
+
+    // The printed kubeconfig lets kubectl look at the simulated cluster: the app's pods run there.
+    const kubeconfig = path.resolve(root, /--kubeconfig (\S+) get pods -A/.exec(out)?.[1] ?? "(not printed)");
+    expect(kubeconfig).toBe(path.join(demoDir, "kubeconfig.yaml"));
+    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    const kubectl = path.join(root, ".tools", "kubectl-v35", "kubectl");
+    if (existsSync(kubectl)) {
+      const pods = await run(kubectl, ["--kubeconfig", kubeconfig, "get", "pods", "-n", "hello-development"]);
+      expect(pods.stdout).toMatch(/hello-\S+\s+1\/1\s+Running/);
+    }
+
+    // A browser signs in with the printed credentials and sees development healthy.
+    const browser = await launchBrowser();
+    try {
+      const page = await (await newContext(browser, "en")).newPage();
+      const problems: string[] = [];
+      watchPage(page, problems, "admin");
+      await page.goto(`${url}/sign-in`);
+      await page
+        .getByLabel(/username|e-mail|login/i)
+        .first()
+        .fill(username!);
+      await page
+        .getByLabel(/password/i)
+        .first()
+        .fill(password!);
+      await page.getByRole("button", { name: /sign in/i }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith("/sign-in"));
+      await page.goto(`${url}/orgs/demo/projects/hello/environments`);
+      await page.getByText("Healthy").first().waitFor();
+      await screenshot(page, "demo-environments");
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+
+    // Ctrl-C: everything stops, the process exits 0.
+    const simUrl = /simulated cluster at (\S+);/.exec(out)?.[1] ?? "";
+    const gitUrl = /Local Git server at (\S+);/.exec(out)?.[1] ?? "";
+    const mirrorUrl = /Flux release mirror at (\S+)/.exec(out)?.[1] ?? "";
+    for (const u of [url!, simUrl, gitUrl, mirrorUrl]) expect(await listening(u)).toBe(true);
+    const exited = new Promise<number | null>((r) => child?.once("exit", (code) => r(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(out).toContain("Stopped.");
+    for (const u of [url!, simUrl, gitUrl, mirrorUrl]) expect(await listening(u)).toBe(false);
+    expect(existsSync(path.join(demoDir, "postgres", "postmaster.pid"))).toBe(false);
+    process.stdout.write(`npm run demo came up in ${upIn.toFixed(1)} s\n`);
+  }, 400_000);
+});
