@@ -156,11 +156,42 @@ function stopAll(code: number): Promise<void> {
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll(0));
+// Whatever ends this script, the platform (in its own process group) does not outlive it.
+process.on("exit", () => {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
+});
+
+/**
+ * A PostgreSQL that a demo killed without its Ctrl-C left running on the demo's data dir: stopped (it is the
+ * demo's own, named by the data dir's postmaster.pid and running on it) before the data dir is removed.
+ */
+async function stopLeftoverPostgres(): Promise<void> {
+  const pidFile = path.join(demoDir, "postgres", "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  const cmdline = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      return "";
+    }
+  })();
+  if (!Number.isInteger(pid) || pid <= 0 || !cmdline.includes(path.join(demoDir, "postgres"))) return;
+  step(`A previous demo's PostgreSQL (pid ${pid}) still runs on ${rel(demoDir)}: stopping it.`);
+  process.kill(pid, "SIGINT");
+  await until(
+    "the previous demo's PostgreSQL to stop",
+    async () => existsSync(`/proc/${pid}`),
+    (alive) => !alive,
+    30_000,
+  );
+}
 
 // ---------- the demo ----------
 
 async function main(): Promise<void> {
   say("Juanie demo: the platform, a simulated Kubernetes cluster with simulated Flux, and a local Git server.");
+  await stopLeftoverPostgres();
   if (existsSync(demoDir)) {
     await rm(demoDir, { recursive: true, force: true });
     step(`Removed the previous demo's data (${rel(demoDir)}): every demo starts fresh.`);
@@ -202,6 +233,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a terminal's Ctrl-C reaches this script only, which then stops the platform in
+    // order (HTTP and job worker first, its embedded PostgreSQL last) instead of PostgreSQL dying under it.
+    detached: true,
   });
   server.stdout?.pipe(log);
   server.stderr?.pipe(log);

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -103,6 +103,8 @@ describe("npm run demo", () => {
         DATABASE_URL: "",
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, as in a terminal: Ctrl-C goes to the whole foreground group.
+      detached: true,
     });
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
@@ -111,7 +113,8 @@ describe("npm run demo", () => {
       out += d.toString();
     });
     const started = Date.now();
-    await outputMatching(child, () => out, /Sign in:\s+\S+ \/ \S+/, 280_000);
+    // The whole banner: from "ready" to the closing rule after the Ctrl-C hint.
+    await outputMatching(child, () => out, /Ctrl-C stops everything.*\n=+\n/, 280_000);
     const upIn = (Date.now() - started) / 1000;
 
     expect(out).toContain("every demo starts fresh");
@@ -191,11 +194,18 @@ describe("npm run demo", () => {
     const mirrorUrl = /Flux release mirror at (\S+)/.exec(out)?.[1] ?? "";
     for (const u of [url!, simUrl, gitUrl, mirrorUrl]) expect(await listening(u)).toBe(true);
     const exited = new Promise<number | null>((r) => child?.once("exit", (code) => r(code)));
-    child.kill("SIGINT");
+    process.kill(-child.pid!, "SIGINT");
     expect(await exited).toBe(0);
     expect(out).toContain("Stopped.");
     for (const u of [url!, simUrl, gitUrl, mirrorUrl]) expect(await listening(u)).toBe(false);
     expect(existsSync(path.join(demoDir, "postgres", "postmaster.pid"))).toBe(false);
+    // The platform was stopped by the demo, in order (HTTP and jobs first, its PostgreSQL last), not killed by
+    // the terminal's Ctrl-C together with its PostgreSQL: no errors while it ran, no query refused at the end.
+    const log = readFileSync(path.join(demoDir, "server.log"), "utf8").split("\n");
+    const stopAt = log.findIndex((l) => l.includes('"msg":"shutting down"'));
+    expect(log[stopAt]).toContain('"signal":"SIGTERM"');
+    expect(log.slice(0, stopAt).filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
+    expect(log.filter((l) => l.includes("the database system is shutting down"))).toEqual([]);
     process.stdout.write(`npm run demo came up in ${upIn.toFixed(1)} s\n`);
   }, 400_000);
 });
