@@ -11,7 +11,7 @@ import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } fr
 import { mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   DEFAULT_FLUX_VERSION,
   type FluxReleasesMirror,
@@ -217,26 +217,32 @@ async function main(): Promise<void> {
   const url = `http://localhost:${port}`;
   const logPath = path.join(demoDir, "server.log");
   const log = createWriteStream(logPath);
-  server = spawn(process.execPath, [path.join(root, "apps/server/dist/bin/main.js")], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      // Always the embedded PostgreSQL in the demo's own data dir, never a database from the environment.
-      DATABASE_URL: "",
-      JUANIE_DATA_DIR: demoDir,
-      JUANIE_PUBLIC_URL: url,
-      JUANIE_ALLOW_LOCAL_REPOSITORIES: "true",
-      JUANIE_SCHEDULER_INTERVAL_MS: "2000",
-      JUANIE_CLUSTER_CHECK_INTERVAL_MS: "5000",
-      ...(kustomize && !process.env.JUANIE_KUSTOMIZE ? { JUANIE_KUSTOMIZE: kustomize } : {}),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+  const watchParent = path.join(root, "scripts/demo-parent-watch.mjs");
+  server = spawn(
+    process.execPath,
+    ["--import", pathToFileURL(watchParent).href, path.join(root, "apps/server/dist/bin/main.js")],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        // Always the embedded PostgreSQL in the demo's own data dir, never a database from the environment.
+        DATABASE_URL: "",
+        JUANIE_DATA_DIR: demoDir,
+        JUANIE_PUBLIC_URL: url,
+        JUANIE_ALLOW_LOCAL_REPOSITORIES: "true",
+        JUANIE_SCHEDULER_INTERVAL_MS: "2000",
+        JUANIE_CLUSTER_CHECK_INTERVAL_MS: "5000",
+        ...(kustomize && !process.env.JUANIE_KUSTOMIZE ? { JUANIE_KUSTOMIZE: kustomize } : {}),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      },
+      // stdin: a pipe that closes when this script ends, however it ends (see demo-parent-watch.mjs).
+      stdio: ["pipe", "pipe", "pipe"],
+      // Its own process group: a terminal's Ctrl-C reaches this script only, which then stops the platform in
+      // order (HTTP and job worker first, its embedded PostgreSQL last) instead of PostgreSQL dying under it.
+      detached: true,
     },
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group: a terminal's Ctrl-C reaches this script only, which then stops the platform in
-    // order (HTTP and job worker first, its embedded PostgreSQL last) instead of PostgreSQL dying under it.
-    detached: true,
-  });
+  );
   server.stdout?.pipe(log);
   server.stderr?.pipe(log);
   server.once("exit", (code, signal) => {

@@ -74,6 +74,7 @@ function listening(url: string): Promise<boolean> {
 describe("npm run demo", () => {
   let child: ChildProcess | undefined;
   let dir: string;
+  let demoDir: string;
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child?.once("exit", r));
@@ -83,17 +84,11 @@ describe("npm run demo", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("prints the URL and a working sign-in; the cluster, Flux and a healthy development are there; Ctrl-C stops all", async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "juanie-demo-e2e-"));
-    // As root, the embedded PostgreSQL runs as its own user, which must be able to enter the directory.
-    await chmod(dir, 0o755);
-    const demoDir = path.join(dir, "demo");
-    // Data of an earlier demo: gone after the start.
-    await mkdir(demoDir, { recursive: true });
-    await writeFile(path.join(demoDir, "left-over"), "from an earlier demo");
+  /** Runs the demo script as `npm run demo` does, on free ports and the test's data dir; `out()` is what it printed. */
+  async function startDemo(): Promise<{ child: ChildProcess; out: () => string; port: number }> {
     const port = await freePort();
     let out = "";
-    child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts"], {
+    const c = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts"], {
       cwd: root,
       env: {
         ...process.env,
@@ -106,15 +101,29 @@ describe("npm run demo", () => {
       // Its own process group, as in a terminal: Ctrl-C goes to the whole foreground group.
       detached: true,
     });
-    child.stdout?.on("data", (d: Buffer) => {
+    c.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
     });
-    child.stderr?.on("data", (d: Buffer) => {
+    c.stderr?.on("data", (d: Buffer) => {
       out += d.toString();
     });
+    child = c;
+    return { child: c, out: () => out, port };
+  }
+
+  it("prints the URL and a working sign-in; the cluster, Flux and a healthy development are there; Ctrl-C stops all", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "juanie-demo-e2e-"));
+    // As root, the embedded PostgreSQL runs as its own user, which must be able to enter the directory.
+    await chmod(dir, 0o755);
+    demoDir = path.join(dir, "demo");
+    // Data of an earlier demo: gone after the start.
+    await mkdir(demoDir, { recursive: true });
+    await writeFile(path.join(demoDir, "left-over"), "from an earlier demo");
+    const demo = await startDemo();
+    const { child, port } = demo;
     const started = Date.now();
     // The whole banner: from "ready" to the closing rule after the Ctrl-C hint.
-    await outputMatching(child, () => out, /Ctrl-C stops everything.*\n=+\n/, 280_000);
+    const out = await outputMatching(child, demo.out, /Ctrl-C stops everything.*\n=+\n/, 280_000);
     const upIn = (Date.now() - started) / 1000;
 
     expect(out).toContain("every demo starts fresh");
@@ -196,7 +205,7 @@ describe("npm run demo", () => {
     const exited = new Promise<number | null>((r) => child?.once("exit", (code) => r(code)));
     process.kill(-child.pid!, "SIGINT");
     expect(await exited).toBe(0);
-    expect(out).toContain("Stopped.");
+    expect(demo.out()).toContain("Stopped.");
     for (const u of [url!, simUrl, gitUrl, mirrorUrl]) expect(await listening(u)).toBe(false);
     expect(existsSync(path.join(demoDir, "postgres", "postmaster.pid"))).toBe(false);
     // The platform was stopped by the demo, in order (HTTP and jobs first, its PostgreSQL last), not killed by
@@ -208,4 +217,22 @@ describe("npm run demo", () => {
     expect(log.filter((l) => l.includes("the database system is shutting down"))).toEqual([]);
     process.stdout.write(`npm run demo came up in ${upIn.toFixed(1)} s\n`);
   }, 400_000);
+
+  it("a demo killed with kill -9 leaves no platform or PostgreSQL running", async () => {
+    const { child, out } = await startDemo();
+    await outputMatching(child, out, /Platform ready at \S+/, 180_000);
+    expect(out()).toContain("every demo starts fresh");
+    const url = /Platform ready at (\S+)/.exec(out())![1]!;
+    expect(await listening(url)).toBe(true);
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+    const pidFile = path.join(demoDir, "postgres", "postmaster.pid");
+    const deadline = Date.now() + 30_000;
+    while ((existsSync(pidFile) || (await listening(url))) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await listening(url)).toBe(false);
+    expect(existsSync(pidFile)).toBe(false);
+  }, 240_000);
 });
