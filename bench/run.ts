@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AuditEntry, Me, Organization } from "@juanie/contracts";
 import pg from "pg";
+import { CLUSTERS_TARGET, clustersBench, clustersRows } from "./clusters.ts";
 import { CRASH_TARGET, crashBench, crashRows, crashSummary } from "./crash.ts";
 import { DEPLOY_TARGET, deployBench, deployRows, type PreviewStats, previewBench } from "./deploy.ts";
 import { type Input, mutation, percentile, queryUrl, request, trpcData } from "./http.ts";
@@ -38,11 +39,12 @@ const SCENARIO_BUDGET_MS = 60_000;
 const TARGET = { coldStartMs: 3_000, idleRssMb: 150, p95Ms: 20 };
 /**
  * `npm run bench -- --only=deploy`: just the deployment benchmark (no seeding, cold starts or API latency);
- * `--only=crash`: just the crash-recovery benchmark (its own server, data dir and embedded PostgreSQL).
+ * `--only=crash`: just the crash-recovery benchmark (its own server, data dir and embedded PostgreSQL);
+ * `--only=clusters`: just the cluster benchmarks (bench/clusters.ts: their own servers and simulated clusters).
  */
 const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-if (ONLY !== undefined && ONLY !== "deploy" && ONLY !== "crash") {
-  throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy, crash)`);
+if (ONLY !== undefined && ONLY !== "deploy" && ONLY !== "crash" && ONLY !== "clusters") {
+  throw new Error(`--only: unknown benchmark '${ONLY}' (known: deploy, crash, clusters)`);
 }
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -104,6 +106,12 @@ async function main() {
     const crash = await crashBench(bundle);
     printTable(crashRows(crash));
     console.log(JSON.stringify({ bench: "juanie-crash", crash: crashSummary(crash), targets: CRASH_TARGET }));
+    return;
+  }
+  if (ONLY === "clusters") {
+    const clusters = await clustersBench(bundle, (fn) => cleanups.push(fn));
+    printTable(clustersRows(clusters));
+    console.log(JSON.stringify({ bench: "juanie-clusters", clusters, targets: CLUSTERS_TARGET }));
     return;
   }
   const tmp = await mkdtemp(path.join(os.tmpdir(), "juanie-bench-"));
@@ -257,6 +265,9 @@ async function main() {
   // ----- crash recovery: its own server and data dir, killed and restarted -----
   const crash = await crashBench(bundle);
 
+  // ----- clusters: their own servers with simulated clusters (status → live stream, informer memory, rollouts) -----
+  const clusters = await clustersBench(bundle, (fn) => cleanups.push(fn));
+
   // ----- report -----
   const coldMedian = percentile(coldMs, 50);
   const coldMax = coldMs[coldMs.length - 1]!;
@@ -296,6 +307,7 @@ async function main() {
     })),
     ...deployRows(deploy, unverified),
     ...crashRows(crash),
+    ...clustersRows(clusters),
   ];
   printTable(rows);
   console.log(
@@ -310,7 +322,8 @@ async function main() {
       latencyMs: latency,
       deploy,
       crash: crashSummary(crash),
-      targets: { ...TARGET, deploy: DEPLOY_TARGET, crash: CRASH_TARGET },
+      clusters,
+      targets: { ...TARGET, deploy: DEPLOY_TARGET, crash: CRASH_TARGET, clusters: CLUSTERS_TARGET },
     }),
   );
 }

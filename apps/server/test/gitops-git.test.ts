@@ -1059,7 +1059,7 @@ describe("concurrent deployments to one environment", () => {
     const count = Number(/count: (\d+)/.exec(await show("shop", "staging", STAGING))?.[1]);
     expect(count).toBe((winner.request.spec as { replicas: number }).replicas);
     expect(replicas).toContain(count);
-  });
+  }, 90_000); // ten kustomize-verified commits in a row: slow on a loaded machine
 });
 
 describe("rollback", () => {

@@ -525,6 +525,7 @@ export const en = {
         rejected: "{rejectedBy} rejected your deployment.",
         failed: "Your deployment to {environmentName} failed.",
       },
+      cluster: { flux_unhealthy: "Flux on the cluster {clusterName} is unhealthy: {components}." },
     },
   },
   profile: {

@@ -507,6 +507,7 @@ export const zhCN: Messages = {
         rejected: "{rejectedBy} 驳回了你的部署。",
         failed: "你部署到 {environmentName} 的操作失败了。",
       },
+      cluster: { flux_unhealthy: "集群 {clusterName} 上的 Flux 不健康：{components}。" },
     },
   },
   profile: {

@@ -7,6 +7,7 @@ export const notificationKinds = [
   "deployment.approval_requested",
   "deployment.rejected",
   "deployment.failed",
+  "cluster.flux_unhealthy",
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 

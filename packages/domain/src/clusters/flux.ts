@@ -1,5 +1,5 @@
 import type { FluxOperation, FluxStatus } from "@juanie/contracts";
-import { clusters, environments, fluxOperations, organizationMembers, users } from "@juanie/db";
+import { clusters, environments, fluxOperations, organizationMembers, organizations, users } from "@juanie/db";
 import { and, desc, eq, inArray, isNotNull } from "drizzle-orm";
 import { enqueueJob } from "../jobs/queue.ts";
 import { publish } from "../notifications/realtime.ts";
@@ -396,6 +396,10 @@ export async function checkClustersHealth(deps: GitOpsDeps): Promise<void> {
     await deps.db.transaction(async (tx) => {
       await tx.update(clusters).set({ fluxHealth: health }).where(eq(clusters.id, c.id));
       if (health === "unhealthy" && c.fluxHealth === "healthy") {
+        const [org] = await tx
+          .select({ slug: organizations.slug })
+          .from(organizations)
+          .where(eq(organizations.id, c.organizationId));
         const admins = await tx
           .select({ userId: organizationMembers.userId })
           .from(organizationMembers)
@@ -406,7 +410,7 @@ export async function checkClustersHealth(deps: GitOpsDeps): Promise<void> {
             a.userId,
             "cluster.flux_unhealthy",
             { clusterName: c.name, components: unhealthy.join(", "), clusterId: c.id },
-            `/clusters/${c.id}`,
+            `/orgs/${org?.slug ?? ""}/clusters/${c.id}`,
           );
         }
       }
