@@ -75,6 +75,26 @@ describe("rolloutSteps", () => {
       "done",
       "failed",
     ]);
+    // Flux applied, then the workloads never became ready within the timeout.
+    const unhealthy = rollout({
+      committedAt: "2026-12-01T10:00:00.000Z",
+      fetchedAt: "2026-12-01T10:00:01.000Z",
+      reason: "HealthCheckFailed",
+      message: "health check failed after 5m0s: timeout waiting for: [Deployment/shop/web status: 'InProgress']",
+    });
+    expect(states({ status: "failed", commitSha: "0a1b2c3", rollout: unhealthy })).toEqual([
+      "done",
+      "done",
+      "done",
+      "failed",
+    ]);
+    const invalid = { ...unhealthy, reason: "BuildFailed", message: "kustomize build failed" };
+    expect(states({ status: "failed", commitSha: "0a1b2c3", rollout: invalid })).toEqual([
+      "done",
+      "done",
+      "failed",
+      "pending",
+    ]);
     expect(states({ status: "failed", commitSha: null, rollout: rollout() })).toEqual([
       "failed",
       "pending",

@@ -41,7 +41,12 @@ export function rolloutSteps(deployment: RolloutSource): RolloutStep[] {
   const committed =
     git === "done" || times[0] !== null || (deployment.status === "failed" && deployment.commitSha !== null);
   const rank = reached[deployment.status] ?? -1;
-  const done = rolloutStepNames.map((_, i) => (i === 0 ? committed : times[i] !== null || rank >= i));
+  // Flux's HealthCheckFailed comes after a successful apply: the health step is the one that failed.
+  const appliedBeforeFailure = deployment.status === "failed" && r?.reason === "HealthCheckFailed";
+  const done = rolloutStepNames.map((name, i) => {
+    if (i === 0) return committed;
+    return times[i] !== null || rank >= i || (name === "applied" && appliedBeforeFailure);
+  });
   const firstOpen = done.indexOf(false);
   return rolloutStepNames.map((name, i) => {
     let state: RolloutStepState = "pending";

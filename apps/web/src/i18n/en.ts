@@ -1000,22 +1000,24 @@ export const en = {
       target: "On {cluster}, namespace {namespace}",
       steps: { commit: "Git commit", fetched: "Flux fetched", applied: "Applied", healthy: "Healthy" },
       fetched: {
+        failed: "Flux could not fetch the commit.",
         done: "Flux fetched the commit.",
         active: "Waiting for Flux to fetch the commit…",
         pending: "Not fetched.",
       },
       applied: {
+        failed: "Flux could not apply the manifests.",
         done: "Applied to {namespace}.",
         active: "Flux is applying the manifests…",
         pending: "Not applied.",
       },
       healthy: {
+        failed: "The workloads did not become ready.",
         pods: "{ready}/{desired} pods ready",
         done: "The workloads are ready.",
         active: "Waiting for the workloads to become ready…",
         pending: "Not healthy yet.",
       },
-      failed: "Flux reported a failure: {reason}",
       superseded:
         "A newer commit reached the cluster before this one finished: Flux applies only the newest commit of the branch, so this deployment stopped here.",
       podsReady: "{ready}/{desired} ready",
