@@ -3,6 +3,7 @@ import { clusters, type Executor, environments, projects } from "@juanie/db";
 import { and, asc, eq } from "drizzle-orm";
 import { authorizeOrg } from "../access/authorize.ts";
 import { diffFields } from "../audit/record.ts";
+import { gitopsNames } from "../environments/gitops.ts";
 import { publish } from "../notifications/realtime.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError, isUniqueViolation, NotFoundError, UnavailableError } from "../shared/errors.ts";
@@ -20,13 +21,7 @@ export type ClusterRow = typeof clusters.$inferSelect;
 /** What the UI shows of a cluster: never its kubeconfig. */
 export async function toCluster(db: Executor, c: ClusterRow): Promise<Cluster> {
   const bound = await db
-    .select({
-      id: environments.id,
-      name: environments.name,
-      projectId: projects.id,
-      projectName: projects.name,
-      namespace: environments.namespace,
-    })
+    .select({ env: environments, projectName: projects.name, slug: projects.slug })
     .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
     .where(eq(environments.clusterId, c.id))
@@ -50,7 +45,13 @@ export async function toCluster(db: Executor, c: ClusterRow): Promise<Cluster> {
     fluxMirrorUrl: c.fluxMirrorUrl,
     watchState: c.watchState,
     watchError: c.watchError,
-    environments: bound.map((b) => ({ ...b, namespace: b.namespace ?? "" })),
+    environments: bound.map((b) => ({
+      id: b.env.id,
+      name: b.env.name,
+      projectId: b.env.projectId,
+      projectName: b.projectName,
+      namespace: gitopsNames(b.slug, b.env).namespace,
+    })),
     createdAt: c.createdAt.toISOString(),
   };
 }

@@ -23,8 +23,27 @@ type Workload = { kind: string; name: string; ready: number; desired: number };
 /** The Flux kinds whose status the platform keeps (Deployments feed their Kustomization's workloads). */
 const fluxKinds = new Set(["GitRepository", "OCIRepository", "HelmRepository", "Kustomization", "HelmRelease"]);
 
-/** Environments bound to the cluster, by the name of their Flux objects. */
-async function boundEnvironments(deps: GitOpsDeps, clusterId: string) {
+type Bound = { env: EnvironmentRow; fluxNamespace: string; fluxName: string }[];
+/**
+ * Bound environments per cluster, read at most every BOUND_TTL_MS: a watch's first list delivers every
+ * object of the cluster at once, and each would otherwise read them again. A binding made meanwhile is
+ * seen within that time (and the environment's own apply job re-reads it).
+ */
+const boundCache = new Map<string, { at: number; value: Promise<Bound> }>();
+const BOUND_TTL_MS = 2_000;
+
+function boundEnvironments(deps: GitOpsDeps, clusterId: string, maxAgeMs = BOUND_TTL_MS): Promise<Bound> {
+  const now = Date.now();
+  const hit = boundCache.get(clusterId);
+  if (hit && now - hit.at < maxAgeMs) return hit.value;
+  const value = readBoundEnvironments(deps, clusterId);
+  boundCache.set(clusterId, { at: now, value });
+  value.catch(() => boundCache.delete(clusterId));
+  if (boundCache.size > 1_000) boundCache.clear();
+  return value;
+}
+
+async function readBoundEnvironments(deps: GitOpsDeps, clusterId: string): Promise<Bound> {
   const rows = await deps.db
     .select({ env: environments, slug: projects.slug, fluxNamespace: clusters.fluxNamespace })
     .from(environments)
@@ -51,8 +70,9 @@ export async function ingestClusterEvent(
   if (event.kind === "Deployment") return ingestWorkload(deps, clusterId, event.type, event.object);
   if (!fluxKinds.has(event.kind)) return;
   const state = fluxResourceState(event.object);
-  const bound = await boundEnvironments(deps, clusterId);
-  const owner = bound.find((b) => b.fluxNamespace === state.namespace && b.fluxName === state.name);
+  const find = (bound: Bound) => bound.find((b) => b.fluxNamespace === state.namespace && b.fluxName === state.name);
+  // An object of no known environment may be one just bound: look again, at most every 200 ms.
+  const owner = find(await boundEnvironments(deps, clusterId)) ?? find(await boundEnvironments(deps, clusterId, 200));
   const key = and(
     eq(gitopsResources.clusterId, clusterId),
     eq(gitopsResources.kind, state.kind),
@@ -248,6 +268,11 @@ async function applyRollout(
     set.rolloutMessage = message;
   }
   if (step === "failed") set.error = `${reason}: ${message ?? "Flux reported a failure"}`;
+  // Flux checks health after it applied: the revision was applied, it did not become healthy.
+  if (step === "failed" && reason === "HealthCheckFailed") {
+    set.fetchedAt = d.fetchedAt ?? now;
+    set.appliedAt = d.appliedAt ?? now;
+  }
   await deps.db.transaction(async (tx) => {
     const fresh = await applyEvent(tx, d, event, {
       now,

@@ -106,7 +106,7 @@ export async function gitopsObjectsFor(deps: GitOpsDeps, env: EnvironmentRow): P
 /** The job: applies the environment's namespace, credentials Secret, GitRepository and Kustomization. */
 export async function applyEnvironmentGitOps(deps: GitOpsDeps, environmentId: string): Promise<void> {
   const [env] = await deps.db.select().from(environments).where(eq(environments.id, environmentId));
-  if (!env || !env.gitopsEnabled || !env.clusterId) return;
+  if (!env?.gitopsEnabled || !env.clusterId) return;
   const cluster = await loadCluster(deps.db, env.clusterId);
   try {
     const input = await gitopsObjectsFor(deps, env);
@@ -285,7 +285,7 @@ export async function nudgeFlux(deps: GitOpsDeps, environmentId: string): Promis
     .innerJoin(projects, eq(projects.id, environments.projectId))
     .innerJoin(clusters, eq(clusters.id, environments.clusterId))
     .where(eq(environments.id, environmentId));
-  if (!row || !row.env.gitopsEnabled || !row.env.autoSync || row.env.gitopsState !== "applied") return;
+  if (!row?.env.gitopsEnabled || !row.env.autoSync || row.env.gitopsState !== "applied") return;
   const ref = kustomizationRef(gitopsNames(row.slug, row.env).fluxName, row.cluster.fluxNamespace);
   try {
     await deps.kube.requestReconcile(accessOf(deps, row.cluster), ref, true);
