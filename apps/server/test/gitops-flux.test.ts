@@ -146,6 +146,27 @@ describe("GitOps with Flux in a cluster", () => {
     expect(healthy.author).toBe("Tess Tester");
   }, 90_000);
 
+  it("a revision Flux applied without a deployment record (a commit to the shared base, outside the path) becomes a gitops-git deployment", async () => {
+    const sha = await pushByHand(
+      w,
+      "develop",
+      "k8s/base/kustomization.yaml",
+      (t) => `${t}\n# shared by every overlay\n`,
+      "Comment the base",
+    );
+    const found = await waitFor(
+      () => w.admin.api.deployments.list.query({ projectId: w.project.id }),
+      (p) => p.items.some((d) => d.commitSha === sha),
+      40_000,
+    );
+    const d = found.items.find((x) => x.commitSha === sha)!;
+    expect(d.method).toBe("gitops-git");
+    expect(d.author).toBe("Tess Tester");
+    const healthy = await deploymentUntil(d.id, (x) => ["healthy", "failed"].includes(x.status));
+    expect(healthy.status).toBe("healthy");
+    expect(healthy.request).toMatchObject({ appliedByFlux: true });
+  }, 90_000);
+
   it("a workload that cannot start fails the deployment with Flux's reason and message", async () => {
     const dev = await envNamed("development");
     const d = await w.admin.api.deployments.request.mutate({
@@ -176,6 +197,40 @@ describe("GitOps with Flux in a cluster", () => {
     // A viewer-level user may not: Bob is a developer (allowed); an outsider is not tested here (permissions matrix).
     const bob = await w.s.bob.api.environments.fluxAction.mutate({ environmentId: dev.id, action: "sync" });
     expect(bob.token).toBeTruthy();
+  }, 60_000);
+
+  it("turning the cluster off asks first, lists what pruning deletes, then removes the Flux objects and what they applied", async () => {
+    const dev = await envNamed("development");
+    const input = {
+      environmentId: dev.id,
+      name: dev.name,
+      type: dev.type,
+      cloudProvider: null,
+      region: null,
+      approvalRequired: dev.approvalRequired,
+      minApprovals: dev.minApprovals,
+      gitops: { ...dev.gitops, clusterId: null },
+    };
+    const refused = await failure(w.admin.api.environments.update.mutate(input));
+    expect(refused.juanie.fieldErrors?.["gitops.clusterId"]?.[0]).toMatch(/removes .*"edge".*confirm/);
+    const plan = await w.admin.api.environments.gitopsRemovalPlan.query({ environmentId: dev.id });
+    expect(plan).toMatchObject({ applied: true, prune: true, cluster: "edge" });
+    expect(plan.fluxObjects?.map((o) => o.kind)).toEqual(["Kustomization", "GitRepository", "Secret"]);
+    expect(plan.objects).toContainEqual({ kind: "Deployment", namespace: "shop-development", name: "shop" });
+    const off = await w.admin.api.environments.update.mutate({ ...input, confirmGitopsRemoval: true });
+    expect(off.cluster).toBeNull();
+    const ksType = sim.type("kustomize.toolkit.fluxcd.io/v1", "Kustomization");
+    const depType = sim.type("apps/v1", "Deployment");
+    await waitFor(
+      async () => ({
+        ks: sim.store.list(ksType, "flux-system").some((o) => o.metadata.name === "shop-development"),
+        app: sim.store.list(depType, "shop-development").length,
+      }),
+      (x) => !x.ks && x.app === 0,
+      30_000,
+    );
+    expect(sim.store.list(ksType, "flux-system").map((o) => o.metadata.name)).not.toContain("shop-development");
+    expect(sim.store.list(depType, "shop-development")).toEqual([]);
   }, 60_000);
 
   it("adopts a Flux that already runs in a cluster, without reinstalling it", async () => {
