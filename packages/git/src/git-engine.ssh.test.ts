@@ -50,6 +50,9 @@ describe.skipIf(!(await canRunSshd()))("GitEngine over SSH", () => {
       "utf8",
     );
     expect(knownHosts).toContain(sshd.knownHosts.split(" ")[2]);
+    // The pinned key is what the platform hands to Flux's source-controller.
+    expect(await engine.knownHosts(withKey(url, sshd.privateKey))).toContain(sshd.knownHosts.split(" ")[2]);
+    expect(await engine.knownHosts(withKey(sshUrl("never-contacted"), sshd.privateKey))).toBe("");
   });
 
   it("commits and pushes with a deploy key, with the given known_hosts checked strictly", async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -330,6 +330,21 @@ export class GitEngine {
     });
     if (!check.ok) return null;
     return readRef(path.join(this.repoDir(remote.url), "repo.git"), trackingRef(branch));
+  }
+
+  /**
+   * The SSH host keys this cache pinned for the remote (`known_hosts` lines, accepted on first contact or
+   * given with the credentials), so that another SSH client — Flux's source-controller — trusts the same
+   * host. Empty when the remote is not reached over SSH or was not contacted yet.
+   */
+  async knownHosts(remote: GitRemote): Promise<string> {
+    if (remote.credentials.kind === "ssh" && remote.credentials.knownHosts) return remote.credentials.knownHosts.trim();
+    const check = validateRemoteUrl(remote.url, {
+      allowLocal: this.allowLocal,
+      allowInsecureHttp: this.allowInsecureHttp,
+    });
+    if (!check.ok) return "";
+    return (await readFile(path.join(this.repoDir(remote.url), "known_hosts"), "utf8").catch(() => "")).trim();
   }
 
   /**

@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { type GitOpsObjectsInput, KubeCallError, type ObjectRef } from "../clusters/port.ts";
 import { accessOf, clusterFailure, loadCluster } from "../clusters/service.ts";
 import { publish } from "../notifications/realtime.ts";
+import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, InputError } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
@@ -81,12 +82,18 @@ export async function gitopsObjectsFor(deps: GitOpsDeps, env: EnvironmentRow): P
   const { repo, project, cluster } = row;
   const names = gitopsNames(project.slug, env);
   const secret = repo.authType === "none" ? "" : deps.secrets.decrypt(repo.credential);
-  const credential: GitOpsObjectsInput["credential"] =
-    repo.authType === "token"
-      ? { type: "basic", username: repo.username ?? "git", password: secret }
-      : repo.authType === "ssh_key"
-        ? { type: "ssh", identity: secret, knownHosts: "" }
-        : { type: "none" };
+  let credential: GitOpsObjectsInput["credential"] = { type: "none" };
+  if (repo.authType === "token") credential = { type: "basic", username: repo.username ?? "git", password: secret };
+  if (repo.authType === "ssh_key") {
+    // Flux verifies the Git host's key too: the one the platform pinned when it connected.
+    const knownHosts = await deps.git.knownHosts(remoteOf(deps, repo));
+    if (!knownHosts) {
+      throw new ConflictError(
+        "The repository's SSH host key is not known yet: sync the repository once (or reconnect it) so Flux can verify the host",
+      );
+    }
+    credential = { type: "ssh", identity: secret, knownHosts };
+  }
   return {
     name: names.fluxName,
     fluxNamespace: cluster.fluxNamespace,
