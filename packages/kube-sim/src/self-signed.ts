@@ -10,8 +10,10 @@ export function selfSignedCertificate(commonName = "juanie-simulator"): { key: s
   const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
   const ecdsaWithSha256 = seq(oid("1.2.840.10045.4.3.2"));
   const name = seq(set(seq(oid("2.5.4.3"), tlv(0x0c, Buffer.from(commonName, "utf8")))));
+  // A positive INTEGER in minimal DER: the first byte neither has the sign bit nor is a padding zero
+  // (a leading 0x00 followed by a byte < 0x80 is "illegal padding" to OpenSSL — 1 certificate in 128).
   const serial = randomBytes(8);
-  serial[0] = (serial[0] as number) & 0x7f;
+  serial[0] = ((serial[0] as number) & 0x3f) | 0x40;
   const now = Date.now();
   const tbs = seq(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
