@@ -160,7 +160,8 @@ export async function getDeployment(
   const ruleNow = row.env.approvalRequired ? row.env.minApprovals : 0;
   const isOrgAdmin =
     waiting && d.requestedById !== actor.user.id
-      ? (await orgRoleOf(deps.db, await organizationOf(deps.db, d.projectId), actor.user.id)) === "admin"
+      ? actor.user.isPlatformAdmin ||
+        (await orgRoleOf(deps.db, await organizationOf(deps.db, d.projectId), actor.user.id)) === "admin"
       : false;
   const glass = (d.request as { breakGlass?: { by: string; reason: string; at: string } }).breakGlass ?? null;
   return {

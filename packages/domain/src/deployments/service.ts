@@ -690,7 +690,7 @@ export async function breakGlassDeployment(
       const d = await loadForUpdate(tx, input.deploymentId);
       audit.resourceId = d.id;
       const { env, subject } = await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
-      if (subject.orgRole !== "admin") {
+      if (subject.orgRole !== "admin" && !actor.user.isPlatformAdmin) {
         throw new ForbiddenError("Forbidden: only an organization admin can approve break glass", "organization admin");
       }
       const reason = input.reason.trim();
@@ -755,14 +755,19 @@ export async function requestDeploymentAgain(
 ): Promise<DeploymentDetail> {
   const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
   if (!d) throw new NotFoundError("Deployment");
-  await authorizeEnvironment(deps.db, actor, "deployment.create", d.environmentId);
+  const request = d.request as { spec?: DeploySpec; message?: string | null };
+  const allowed = await authorizeEnvironment(deps.db, actor, "deployment.create", d.environmentId).then(
+    () => true,
+    () => false,
+  );
+  // Refused (and audited as a refused request) exactly as a new request would be.
+  if (!allowed) return requestDeployment(deps, actor, { environmentId: d.environmentId, spec: request.spec ?? {} });
   if (!["cancelled", "rejected", "expired"].includes(d.status)) {
     throw InputError.field(
       "deploymentId",
       "can be requested again only once it is cancelled, rejected or expired: cancel it first",
     );
   }
-  const request = d.request as { spec?: DeploySpec; message?: string | null };
   if (d.method === "rollback" && d.rollbackOfId) {
     return rollbackDeployment(deps, actor, { deploymentId: d.rollbackOfId, message: request.message ?? undefined });
   }
