@@ -818,6 +818,8 @@ export const en = {
       title: "Create the suggested environments",
       description: "The usual three stages, each on its own branch and path. You can change every setting later.",
       approval: "Approval",
+      approvalNote:
+        "Approvals are kept only as far as people other than the requester can give them: production asks for two when at least two other members may deploy to it, one when only one may, and none while nobody else can (turn them on once someone else has the deploy permission).",
       submit: "Create suggested environments",
       withoutRepository:
         "Without a repository, GitOps stays off until you connect one and turn it on in each environment's settings.",

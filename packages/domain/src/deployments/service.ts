@@ -691,7 +691,11 @@ export async function breakGlassDeployment(
       audit.resourceId = d.id;
       const { env, subject } = await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
       if (subject.orgRole !== "admin" && !actor.user.isPlatformAdmin) {
-        throw new ForbiddenError("Forbidden: only an organization admin can approve break glass", "organization admin");
+        const has = subject.orgRole ? `organization ${subject.orgRole}` : "no role in the organization";
+        throw new ForbiddenError(
+          `Forbidden: approving break glass requires organization admin (you have ${has})`,
+          "organization admin",
+        );
       }
       const reason = input.reason.trim();
       if (!reason) throw InputError.field("reason", "is required: say why the approval cannot wait");
