@@ -167,7 +167,16 @@ const expected: Record<string, Record<Role, Outcome>> = {
   // Deployments: the environment's deploy permission. Approving is never for the requester (tested below):
   // here someone else requested.
   "deployments.request": environmentDeployers,
+  "deployments.requestAgain": environmentDeployers,
   "deployments.approve": environmentDeployers,
+  // Break glass: organization admins only (platform administrators too), on someone else's request.
+  "deployments.breakGlass": row("404 environment deploy permission", "403 environment deploy permission", {
+    "org admin": "ok",
+    "platform admin": "ok",
+    "project developer": "403 organization admin",
+    "project maintainer": "403 organization admin",
+    "project owner": "403 organization admin",
+  }),
   "deployments.reject": environmentDeployers,
   "deployments.cancel": environmentDeployers, // the caller's own deployment
   "deployments.retry": environmentAdmins,
@@ -330,6 +339,10 @@ interface GitopsFixtures {
   toReject: string;
   /** Awaiting approval, requested by the world's user. */
   toCancel: string;
+  /** Awaiting approval, requested by someone else: approved break glass. */
+  toBreakGlass: string;
+  /** Cancelled: requested again. */
+  toRequestAgain: string;
   /** A committed deployment of "dev" that is not what "dev" runs now. */
   rollbackTarget: string;
   /** A manual deployment, pending. */
@@ -425,11 +438,13 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     .returning();
   const request = (replicas: number) =>
     b.deployments.request.mutate({ environmentId: prod.id, spec: { replicas } }).then((d) => d.id);
-  const [changed, toApprove, toReject, toCancel, manual] = await Promise.all([
+  const [changed, toApprove, toReject, toCancel, toBreakGlass, toRequestAgain, manual] = await Promise.all([
     b.deployments.request.mutate({ environmentId: dev.id, spec: { replicas: 3 } }),
     request(4),
     request(5),
     request(6),
+    request(7),
+    request(8).then(async (id) => (await b.deployments.cancel.mutate({ deploymentId: id })).id),
     b.deployments.createManual.mutate({ environmentId: dev.id, version: "0.9.0" }),
   ]);
   await back.handle.db.update(deployments).set({ requestedById: user.id }).where(eq(deployments.id, toCancel));
@@ -450,6 +465,8 @@ async function buildGitops(projectId: string, user: TestUser, tag: string): Prom
     toApprove,
     toReject,
     toCancel,
+    toBreakGlass,
+    toRequestAgain,
     rollbackTarget: first!.id,
     manual: manual.id,
   };
@@ -819,6 +836,10 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
   "deployments.reject": (s, w) =>
     s.api.deployments.reject.mutate({ deploymentId: w.gitops.toReject, comment: "not today" }),
   "deployments.cancel": (s, w) => s.api.deployments.cancel.mutate({ deploymentId: w.gitops.toCancel }),
+  "deployments.breakGlass": (s, w) =>
+    s.api.deployments.breakGlass.mutate({ deploymentId: w.gitops.toBreakGlass, reason: "incident" }),
+  "deployments.requestAgain": (s, w) =>
+    s.api.deployments.requestAgain.mutate({ deploymentId: w.gitops.toRequestAgain }),
   // The retried commit job runs now: let it finish before the destructive calls that follow delete its rows.
   "deployments.retry": async (s, w) => {
     const stuck = await insertStuckDeployment(w.project, w.gitops.prod, w.gitops.repo);

@@ -331,8 +331,21 @@ export const deploymentDetail = deploymentSummary.extend({
   events: z.array(
     z.object({ from: z.string().nullable(), to: z.string(), message: z.string().nullable(), at: z.string() }),
   ),
+  /**
+   * A waiting request that can no longer reach its quorum (members left or lost the permission): approvals
+   * still needed, approvals still possible, and the names of who could still approve. Null otherwise.
+   */
+  approvalBlocked: z.object({ needed: z.number(), possible: z.number(), approvers: z.array(z.string()) }).nullable(),
+  /** Approved "break glass" by an organization admin, regardless of the quorum: by whom, why, when. */
+  breakGlass: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  /** The rule the environment has now, when it differs from the one this request keeps (its snapshot). */
+  currentMinApprovals: z.number().nullable(),
   canApprove: z.boolean(),
+  /** The caller is an organization admin and may approve "break glass", with a reason. */
+  canBreakGlass: z.boolean(),
   canCancel: z.boolean(),
+  /** Cancelled, rejected or expired, and the caller may deploy: the same change can be requested again. */
+  canRequestAgain: z.boolean(),
   /** Stuck in queued or committing, and the caller administers the environment: the commit can be retried. */
   canRetry: z.boolean(),
   canRollBack: z.boolean(),
@@ -394,6 +407,14 @@ export const approvalInput = z.object({
 export const rejectionInput = z.object({
   deploymentId: uuidSchema,
   comment: z.string().trim().min(1, { message: "is required: say why" }).max(2000),
+});
+export const breakGlassInput = z.object({
+  deploymentId: uuidSchema,
+  reason: z
+    .string()
+    .trim()
+    .min(1, { message: "is required: say why the approval cannot wait" })
+    .max(2000, { message: "must be at most 2000 characters" }),
 });
 export const rollbackInput = z.object({
   deploymentId: uuidSchema,

@@ -45,6 +45,7 @@ export const auditActions = [
   "environment.set_permissions",
   "deployment.request",
   "deployment.approve",
+  "deployment.approve_break_glass",
   "deployment.reject",
   "deployment.cancel",
   "deployment.retry",

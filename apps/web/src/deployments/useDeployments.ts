@@ -1,5 +1,6 @@
 import {
   approvalInput,
+  breakGlassInput,
   manualDeploymentInput,
   manualStatusInput,
   rejectionInput,
@@ -198,6 +199,20 @@ export function useRejectDeployment() {
     schema: rejectionInput,
     invalidate: deploymentData,
   });
+}
+
+/** Organization admins: approve a waiting request regardless of its quorum, with a mandatory reason. */
+export function useBreakGlass() {
+  return useAction(trpc.deployments.breakGlass.mutate, {
+    fields: ["reason"],
+    schema: breakGlassInput,
+    invalidate: deploymentData,
+  });
+}
+
+/** The same change requested again under the environment's current rule (cancelled, rejected or expired). */
+export function useRequestAgain(onSuccess?: (created: Deployment) => void | Promise<void>) {
+  return useAction(trpc.deployments.requestAgain.mutate, { invalidate: deploymentData, onSuccess });
 }
 
 export function useCancelDeployment() {

@@ -36,7 +36,8 @@ describe("the environment form", () => {
     form.type = "production";
     applySuggestion(form, "production", "development");
     expect(form.gitops).toMatchObject({ branch: "main", path: "deploy/prod", syncInterval: "10m", autoSync: false });
-    expect(form).toMatchObject({ approvalRequired: true, minApprovals: "2" });
+    // Gated, starting at one approval: the default for a new gated environment.
+    expect(form).toMatchObject({ approvalRequired: true, minApprovals: "1" });
     applySuggestion(form, "testing", "production");
     expect(form.gitops.branch).toBe("main");
   });

@@ -74,7 +74,8 @@ export function applySuggestion(form: EnvironmentForm, type: EnvironmentType, pr
   if (!before || form.gitops.syncInterval === before.syncInterval) form.gitops.syncInterval = next.syncInterval;
   if (!before || form.gitops.autoSync === before.autoSync) form.gitops.autoSync = next.autoSync;
   if (!before || form.approvalRequired === before.approvalRequired) form.approvalRequired = next.approvalRequired;
-  if (!before || form.minApprovals === String(before.minApprovals)) form.minApprovals = String(next.minApprovals);
+  // A new gated environment starts at one approval (the server refuses more than its approvers can give);
+  // the number is left as the user set it.
 }
 
 export function formFromEnvironment(env: Environment): EnvironmentForm {

@@ -494,6 +494,7 @@ export const en = {
       deployment: {
         request: "Requested a deployment",
         approve: "Approved a deployment",
+        approve_break_glass: "Approved a deployment (break glass)",
         reject: "Rejected a deployment",
         cancel: "Cancelled a deployment",
         commit: "Committed a deployment",
@@ -523,6 +524,8 @@ export const en = {
       deployment: {
         approval_requested: "{requestedBy} asks for your approval to deploy to {environmentName}.",
         rejected: "{rejectedBy} rejected your deployment.",
+        break_glass:
+          "{approvedBy} approved a deployment to {environmentName} in {projectName} without its approvals (break glass): {reason}",
         failed: "Your deployment to {environmentName} failed.",
       },
       cluster: { flux_unhealthy: "Flux on the cluster {clusterName} is unhealthy: {components}." },
@@ -815,6 +818,8 @@ export const en = {
       title: "Create the suggested environments",
       description: "The usual three stages, each on its own branch and path. You can change every setting later.",
       approval: "Approval",
+      approvalNote:
+        "Approvals are kept only as far as people other than the requester can give them: production asks for two when at least two other members may deploy to it, one when only one may, and none while nobody else can (turn them on once someone else has the deploy permission).",
       submit: "Create suggested environments",
       withoutRepository:
         "Without a repository, GitOps stays off until you connect one and turn it on in each environment's settings.",
@@ -978,6 +983,10 @@ export const en = {
       retryTitle: "Retry deployment",
       retryConfirm:
         "This deployment has not moved for a while: the server may have stopped while committing it. Retry it? Its commit is looked for on the branch first, so it is never made twice.",
+      requestAgain: "Request again",
+      requestAgainTitle: "Request again",
+      requestAgainConfirm:
+        "Request the same change again? It is a new request, under the environment's approval rule as it is now.",
     },
     progress: {
       title: "Progress",
@@ -1039,6 +1048,28 @@ export const en = {
       comment: "Comment",
       reason: "Reason",
       decisions: { approved: "Approved", rejected: "Rejected" },
+      ruleChanged:
+        "The environment now requires {now} approvals, but this request keeps the rule it was made under ({count} approval). To follow the new rule, cancel it and request it again. | The environment now requires {now} approvals, but this request keeps the rule it was made under ({count} approvals). To follow the new rule, cancel it and request it again.",
+      ruleChangedOff:
+        "The environment no longer requires approvals, but this request keeps the rule it was made under ({count} approval). To deploy without approvals, cancel it and request it again. | The environment no longer requires approvals, but this request keeps the rule it was made under ({count} approvals). To deploy without approvals, cancel it and request it again.",
+      blocked: {
+        title: "This request can no longer be approved",
+        description:
+          "It still needs {needed} approval(s), but only {possible} person(s) who may approve deployments to this environment have not decided yet: members left the project or lost the deploy permission.",
+        approvers: "Who could still approve: {names}.",
+        nobody: "Nobody can approve it any more.",
+        way: "The requester or an environment admin can cancel it and request it again under the environment's current rule; an organization admin can approve it break glass.",
+      },
+      breakGlass: {
+        button: "Approve break glass",
+        title: "Approve break glass",
+        description:
+          "As an organization admin you approve this deployment without its approvals. It is committed at once; the reason is recorded on the deployment, in the audit log, and sent to the project's owners and maintainers.",
+        reason: "Reason",
+        reasonHint: "Required: why the approval cannot wait.",
+        confirm: "Approve break glass",
+        recorded: "Approved break glass by {name} on {time}",
+      },
     },
     conflict: {
       title: "Conflict with the branch",

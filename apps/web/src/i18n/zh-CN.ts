@@ -476,6 +476,7 @@ export const zhCN: Messages = {
       deployment: {
         request: "发起部署",
         approve: "批准部署",
+        approve_break_glass: "紧急批准部署（破窗）",
         reject: "驳回部署",
         cancel: "取消部署",
         commit: "提交部署",
@@ -505,6 +506,8 @@ export const zhCN: Messages = {
       deployment: {
         approval_requested: "{requestedBy} 请你审批部署到 {environmentName} 的申请。",
         rejected: "{rejectedBy} 驳回了你的部署。",
+        break_glass:
+          "{approvedBy} 未经审批（破窗）批准了项目 {projectName} 中部署到 {environmentName} 的申请：{reason}",
         failed: "你部署到 {environmentName} 的操作失败了。",
       },
       cluster: { flux_unhealthy: "集群 {clusterName} 上的 Flux 不健康：{components}。" },
@@ -786,6 +789,8 @@ export const zhCN: Messages = {
       title: "创建推荐的环境",
       description: "常见的三个阶段，各自使用独立的分支和路径。所有设置之后都可以修改。",
       approval: "审批",
+      approvalNote:
+        "审批人数不会超过申请人以外可以审批的人数：至少有两名其他成员可部署到生产环境时要求两个审批，只有一名时要求一个，没有其他人时不要求审批（等有其他人获得部署权限后再开启）。",
       submit: "创建推荐环境",
       withoutRepository: "没有仓库时 GitOps 保持关闭，连接仓库后可在各环境的设置中启用。",
     },
@@ -947,6 +952,9 @@ export const zhCN: Messages = {
       retryTitle: "重试部署",
       retryConfirm:
         "这次部署已有一段时间没有进展：服务器可能在提交时停止了。要重试吗？会先在分支上查找它的提交，因此绝不会重复提交。",
+      requestAgain: "重新申请",
+      requestAgainTitle: "重新申请",
+      requestAgainConfirm: "再次申请同样的变更？这是一个新的申请，按环境当前的审批规则处理。",
     },
     progress: {
       title: "部署进度",
@@ -1007,6 +1015,28 @@ export const zhCN: Messages = {
       comment: "备注",
       reason: "原因",
       decisions: { approved: "已批准", rejected: "已驳回" },
+      ruleChanged:
+        "环境现在要求 {now} 个审批，但此申请沿用提交时的规则（{count} 个审批）。如需按新规则处理，请取消后重新申请。",
+      ruleChangedOff:
+        "环境现在已不要求审批，但此申请沿用提交时的规则（{count} 个审批）。如需免审批部署，请取消后重新申请。",
+      blocked: {
+        title: "此申请已无法获得足够的审批",
+        description:
+          "它还需要 {needed} 个审批，但能审批该环境部署且尚未表态的只剩 {possible} 人：有成员离开了项目或失去了部署权限。",
+        approvers: "仍可审批的人：{names}。",
+        nobody: "已经没有人可以审批它。",
+        way: "申请人或环境管理员可以取消它，并按环境当前的规则重新申请；组织管理员可以破窗批准。",
+      },
+      breakGlass: {
+        button: "破窗批准",
+        title: "破窗批准",
+        description:
+          "你以组织管理员身份在未满足审批的情况下批准此部署。部署会立即提交；理由会记录在部署和审计日志中，并通知项目的所有者和维护者。",
+        reason: "理由",
+        reasonHint: "必填：说明为什么不能等待审批。",
+        confirm: "破窗批准",
+        recorded: "{name} 于 {time} 破窗批准",
+      },
     },
     conflict: {
       title: "与分支冲突",

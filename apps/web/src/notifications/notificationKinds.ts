@@ -6,6 +6,7 @@ export const notificationKinds = [
   "project.role_changed",
   "deployment.approval_requested",
   "deployment.rejected",
+  "deployment.break_glass",
   "deployment.failed",
   "cluster.flux_unhealthy",
 ] as const;

@@ -1,6 +1,7 @@
-import { deploymentApprovals, type deployments, type Executor } from "@juanie/db";
-import { and, eq } from "drizzle-orm";
+import { deploymentApprovals, type deployments, type Executor, users } from "@juanie/db";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { type EnvironmentRow, eligibleApprovers } from "../environments/access.ts";
+import { InputError } from "../shared/errors.ts";
 
 type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -35,4 +36,73 @@ export async function countApprovals(tx: Executor, d: DeploymentRow, env: Enviro
     reached: counted.length >= required,
     message: `approved by ${counted.length} of ${required} required${dropped ? ` (${dropped} approval(s) no longer count: the approver lost the permission)` : ""}`,
   };
+}
+
+/**
+ * How many approvals a request to this environment can get at most: the people who may approve deployments
+ * to it, less one — the requester (who needs the deploy permission too, and never approves their own).
+ */
+export async function possibleApprovals(db: Executor, env: Pick<EnvironmentRow, "id" | "projectId">): Promise<number> {
+  return Math.max(0, (await eligibleApprovers(db, env)).length - 1);
+}
+
+/** The field error of a rule no request can meet, with the count of people who can approve. */
+export function unmeetableRule(possible: number): InputError {
+  const who = possible === 1 ? "only 1 person" : `only ${possible} people`;
+  return InputError.field(
+    "minApprovals",
+    `must be at most ${possible}: ${who} other than the requester can approve deployments to this environment${possible === 0 ? " (give another member the deploy permission, or turn approvals off)" : ""}`,
+  );
+}
+
+/** Refuses an approval rule that no request could meet (approvals on, more of them than people who can give them). */
+export async function assertRuleCanBeMet(
+  db: Executor,
+  env: Pick<EnvironmentRow, "id" | "projectId">,
+  rule: { approvalRequired: boolean; minApprovals: number },
+): Promise<void> {
+  if (!rule.approvalRequired) return;
+  const possible = await possibleApprovals(db, env);
+  if (rule.minApprovals > possible) throw unmeetableRule(possible);
+}
+
+export interface ApprovalBlocked {
+  /** Approvals still needed. */
+  needed: number;
+  /** Approvals still possible: people who may approve and have not decided yet. */
+  possible: number;
+  /** Who could still approve (display names). */
+  approvers: string[];
+}
+
+/**
+ * A waiting request that can no longer reach its quorum (members left or lost the permission): how many
+ * approvals it still needs, how many it can still get, and from whom. Null when it can still be completed.
+ */
+export async function approvalBlocked(
+  db: Executor,
+  d: DeploymentRow,
+  env: EnvironmentRow,
+): Promise<ApprovalBlocked | null> {
+  if (d.status !== "awaiting_approval") return null;
+  const quorum = await countApprovals(db, d, env);
+  const needed = Math.max(0, quorum.required - quorum.counted.length);
+  const decided = new Set(
+    (
+      await db
+        .select({ userId: deploymentApprovals.userId })
+        .from(deploymentApprovals)
+        .where(eq(deploymentApprovals.deploymentId, d.id))
+    ).map((a) => a.userId),
+  );
+  const open = (await eligibleApprovers(db, env)).filter((id) => id !== d.requestedById && !decided.has(id));
+  if (open.length >= needed) return null;
+  const people = open.length
+    ? await db
+        .select({ displayName: users.displayName, username: users.username })
+        .from(users)
+        .where(inArray(users.id, open))
+        .orderBy(asc(users.username))
+    : [];
+  return { needed, possible: open.length, approvers: people.map((u) => u.displayName || u.username) };
 }

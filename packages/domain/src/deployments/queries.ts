@@ -14,7 +14,7 @@ import {
 } from "@juanie/db";
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { authorizeProject } from "../access/authorize.ts";
+import { authorizeProject, orgRoleOf } from "../access/authorize.ts";
 import { toUserSummary } from "../auth/users.ts";
 import { type EnvironmentRow, environmentPermissionOf } from "../environments/access.ts";
 import { gitopsNames } from "../environments/gitops.ts";
@@ -22,6 +22,7 @@ import { commitUrl, type RepositoryRow } from "../repositories/service.ts";
 import { afterCursor, decodeCursor, pageOf } from "../shared/cursor.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { NotFoundError } from "../shared/errors.ts";
+import { approvalBlocked } from "./approvals.ts";
 import { isStuck } from "./recovery.ts";
 import type { DeploymentRow } from "./service.ts";
 import { isDeploymentStatus, isLanded } from "./state.ts";
@@ -154,10 +155,21 @@ export async function getDeployment(
   const d = row.d;
   const canDeploy = permission === "deploy" || permission === "admin";
   const decided = approvals.some((a) => a.u.id === actor.user.id);
+  const waiting = d.status === "awaiting_approval";
+  const required = d.requiredApprovals ?? row.env.minApprovals;
+  const ruleNow = row.env.approvalRequired ? row.env.minApprovals : 0;
+  const isOrgAdmin =
+    waiting && d.requestedById !== actor.user.id
+      ? actor.user.isPlatformAdmin ||
+        (await orgRoleOf(deps.db, await organizationOf(deps.db, d.projectId), actor.user.id)) === "admin"
+      : false;
+  const glass = (d.request as { breakGlass?: { by: string; reason: string; at: string } }).breakGlass ?? null;
   return {
     ...summaryOf(row),
     // The rendered files are the commit's input, shown as `diff`: not repeated in the answer.
-    request: Object.fromEntries(Object.entries(d.request as Record<string, unknown>).filter(([k]) => k !== "rendered")),
+    request: Object.fromEntries(
+      Object.entries(d.request as Record<string, unknown>).filter(([k]) => k !== "rendered" && k !== "breakGlass"),
+    ),
     fields: d.fields,
     diff: d.diff,
     path: d.path,
@@ -166,7 +178,7 @@ export async function getDeployment(
     error: d.error,
     conflict: d.conflict,
     approvalExpiresAt: d.approvalExpiresAt?.toISOString() ?? null,
-    minApprovals: d.requiredApprovals ?? row.env.minApprovals,
+    minApprovals: required,
     approvals: approvals.map((a) => ({
       user: toUserSummary(a.u),
       decision: a.a.decision,
@@ -179,7 +191,15 @@ export async function getDeployment(
       message: e.message,
       at: e.createdAt.toISOString(),
     })),
+    approvalBlocked: waiting ? await approvalBlocked(deps.db, d, row.env) : null,
+    breakGlass: glass,
+    currentMinApprovals: waiting && ruleNow !== required ? ruleNow : null,
     canApprove: canDeploy && d.status === "awaiting_approval" && d.requestedById !== actor.user.id && !decided,
+    canBreakGlass: isOrgAdmin,
+    canRequestAgain:
+      canDeploy &&
+      ["cancelled", "rejected", "expired"].includes(d.status) &&
+      (d.method === "gitops-ui" || (d.method === "rollback" && !!d.rollbackOfId)),
     canCancel:
       (["awaiting_approval", "queued", "pending", "running"].includes(d.status) &&
         (d.requestedById === actor.user.id || permission === "admin")) ||
@@ -189,6 +209,14 @@ export async function getDeployment(
     durationMs: d.finishedAt ? d.finishedAt.getTime() - d.createdAt.getTime() : null,
     rollout: await rolloutOf(deps.db, row.env, d, events),
   };
+}
+
+async function organizationOf(db: Executor, projectId: string): Promise<string> {
+  const [p] = await db
+    .select({ organizationId: projects.organizationId })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return p?.organizationId ?? "";
 }
 
 /** The cluster half of a deployment's progress, when its environment runs in a cluster. */

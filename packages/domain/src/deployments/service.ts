@@ -5,6 +5,8 @@ import {
   deployments,
   type Executor,
   environments,
+  projectMembers,
+  projects,
   repositories,
   users,
 } from "@juanie/db";
@@ -667,6 +669,120 @@ export async function cancelDeployment(
     audit.changes = { before: { status: d.status }, after: { status: "cancelled" } };
   });
   return getDeployment(deps, actor, deploymentId);
+}
+
+/**
+ * Break glass: an organization admin approves a waiting request with a reason, whatever its quorum. Recorded
+ * on the deployment and in its timeline, audited as `deployment.approve_break_glass`, and notified to the
+ * project's owners and maintainers. Not for the admin's own request: someone else must still look at it.
+ */
+export async function breakGlassDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; reason: string },
+): Promise<DeploymentDetail> {
+  await expireIfDue(deps, input.deploymentId);
+  await mutate(
+    deps,
+    { actor },
+    { action: "deployment.approve_break_glass", resourceType: "deployment" },
+    async (tx, audit) => {
+      const d = await loadForUpdate(tx, input.deploymentId);
+      audit.resourceId = d.id;
+      const { env, subject } = await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
+      if (subject.orgRole !== "admin" && !actor.user.isPlatformAdmin) {
+        const has = subject.orgRole ? `organization ${subject.orgRole}` : "no role in the organization";
+        throw new ForbiddenError(
+          `Forbidden: approving break glass requires organization admin (you have ${has})`,
+          "organization admin",
+        );
+      }
+      const reason = input.reason.trim();
+      if (!reason) throw InputError.field("reason", "is required: say why the approval cannot wait");
+      if (d.requestedById === actor.user.id) {
+        throw new ForbiddenError(
+          "Forbidden: break glass is for someone else's request, not your own",
+          "another organization admin",
+        );
+      }
+      const now = deps.clock.now();
+      if (d.status !== "awaiting_approval")
+        throw deploymentStepRefused(isDeploymentStatus(d.status) ? d.status : "pending", "approve");
+      if (d.approvalExpiresAt && d.approvalExpiresAt <= now) throw deploymentStepRefused("expired", "approve");
+      const quorum = await countApprovals(tx, d, env);
+      const breakGlass = { by: actor.user.username, reason, at: now.toISOString() };
+      const row = await applyEvent(tx, d, "approve", {
+        now,
+        message: `break glass by ${actor.user.username} (${quorum.message}): ${reason}`,
+        set: { request: { ...(d.request as Record<string, unknown>), breakGlass } },
+      });
+      await enqueueCommit(tx, row);
+      audit.changes = {
+        before: { status: d.status, approvals: quorum.counted.length, required: quorum.required },
+        after: { status: row.status, breakGlass: { by: breakGlass.by, reason } },
+      };
+      const [project] = await tx.select().from(projects).where(eq(projects.id, d.projectId));
+      const keepers = await tx
+        .select({ userId: projectMembers.userId })
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, d.projectId), inArray(projectMembers.role, ["owner", "maintainer"])));
+      for (const { userId } of keepers) {
+        if (userId === actor.user.id) continue;
+        await notify(
+          tx,
+          userId,
+          "deployment.break_glass",
+          {
+            deploymentId: d.id,
+            approvedBy: actor.user.username,
+            environmentName: env.name,
+            projectName: project?.name ?? "",
+            reason,
+          },
+          `/deployments/${d.id}`,
+        );
+      }
+    },
+  );
+  return getDeployment(deps, actor, input.deploymentId);
+}
+
+/**
+ * The same change requested again, under the environment's rule as it is now: for a request that was
+ * cancelled (blocked for lack of approvers, say), rejected or expired. A rollback is requested again as a
+ * rollback to the same deployment.
+ */
+export async function requestDeploymentAgain(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string },
+): Promise<DeploymentDetail> {
+  const [d] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
+  if (!d) throw new NotFoundError("Deployment");
+  const request = d.request as { spec?: DeploySpec; message?: string | null };
+  const allowed = await authorizeEnvironment(deps.db, actor, "deployment.create", d.environmentId).then(
+    () => true,
+    () => false,
+  );
+  // Refused (and audited as a refused request) exactly as a new request would be.
+  if (!allowed) return requestDeployment(deps, actor, { environmentId: d.environmentId, spec: request.spec ?? {} });
+  if (!["cancelled", "rejected", "expired"].includes(d.status)) {
+    throw InputError.field(
+      "deploymentId",
+      "can be requested again only once it is cancelled, rejected or expired: cancel it first",
+    );
+  }
+  if (d.method === "rollback" && d.rollbackOfId) {
+    return rollbackDeployment(deps, actor, { deploymentId: d.rollbackOfId, message: request.message ?? undefined });
+  }
+  if (d.method !== "gitops-ui" || !request.spec) {
+    throw InputError.field("deploymentId", "was not requested through the platform: there is no request to repeat");
+  }
+  return requestDeployment(deps, actor, {
+    environmentId: d.environmentId,
+    spec: request.spec,
+    message: request.message ?? undefined,
+  });
 }
 
 /** Job: approvals that waited too long expire (also checked when someone tries to approve). */

@@ -21,14 +21,14 @@ export type EnvironmentRow = typeof environments.$inferSelect;
 export async function environmentPermissionOf(
   db: Executor,
   actor: Actor,
-  env: EnvironmentRow,
+  env: Pick<EnvironmentRow, "id">,
   subject: { orgRole: OrgRole | null; projectRole: ProjectRole | null },
 ): Promise<EnvironmentPermission | null> {
   return permissionFrom(actor, subject, await grantsFor(db, actor, env));
 }
 
 /** The environment's grants and the actor's teams: what an environment permission is decided from. */
-async function grantsFor(db: Executor, actor: Actor, env: EnvironmentRow) {
+async function grantsFor(db: Executor, actor: Actor, env: Pick<EnvironmentRow, "id">) {
   const [grants, teams] = await Promise.all([
     db.select().from(environmentGrants).where(eq(environmentGrants.environmentId, env.id)),
     db.select({ teamId: teamMembers.teamId }).from(teamMembers).where(eq(teamMembers.userId, actor.user.id)),
@@ -98,8 +98,14 @@ export async function authorizeEnvironment(
   return { env, project, subject, permission };
 }
 
-/** Users who may approve a deployment to this environment (deploy or admin permission). */
-export async function eligibleApprovers(db: Executor, env: EnvironmentRow): Promise<string[]> {
+/**
+ * Users who may approve a deployment to this environment (deploy or admin permission). `env` may be one
+ * not saved yet (its id then matches no grant): the project's members decide.
+ */
+export async function eligibleApprovers(
+  db: Executor,
+  env: Pick<EnvironmentRow, "id" | "projectId">,
+): Promise<string[]> {
   const [project] = await db.select().from(projects).where(eq(projects.id, env.projectId));
   if (!project) return [];
   // Candidates: project members, members of teams granted on the project, explicitly granted users/teams.

@@ -17,6 +17,7 @@ import { isSafeRepoPath } from "@juanie/manifests";
 import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import { diffFields, recordAudit } from "../audit/record.ts";
+import { assertRuleCanBeMet, possibleApprovals } from "../deployments/approvals.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
@@ -318,6 +319,8 @@ export async function createEnvironment(
   return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
     const { subject, project } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
     const inserted = await insertEnvironment(deps, tx, input);
+    // A rule no request could meet is refused (the insert rolls back with it).
+    await assertRuleCanBeMet(tx, inserted, input);
     const state = await scheduleGitops(tx, null, inserted, project.slug, false);
     const [env] = await tx.update(environments).set(state).where(eq(environments.id, inserted.id)).returning();
     if (!env) throw new ConflictError("The environment changed meanwhile: reload and try again");
@@ -342,6 +345,11 @@ export async function updateEnvironment(
     );
     await validateGitops(tx, env.projectId, input.gitops);
     const next = columns(input);
+    // A changed rule must be one a request can meet (an unchanged one is left alone: editing the name of an
+    // environment whose approvers left is not refused; its waiting requests say they are blocked).
+    if (next.approvalRequired !== env.approvalRequired || next.minApprovals !== env.minApprovals) {
+      await assertRuleCanBeMet(tx, env, next);
+    }
     if (next.name !== env.name) {
       const [taken] = await tx
         .select({ id: environments.id })
@@ -432,6 +440,13 @@ export async function createSuggestedEnvironments(
   return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
     const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
     const rows: EnvironmentRow[] = [];
+    // Suggested rules are kept when they can be met, else lowered to what can be: production's two
+    // approvals become one when one other person can approve; with nobody else, approvals are off (the
+    // answer says so, and turning them on later is refused until someone else can approve).
+    const possible = await possibleApprovals(tx, {
+      id: "00000000-0000-0000-0000-000000000000",
+      projectId: input.projectId,
+    });
     for (const s of suggestedEnvironments) {
       const envInput: EnvironmentInput & { projectId: string } = {
         projectId: input.projectId,
@@ -439,8 +454,8 @@ export async function createSuggestedEnvironments(
         type: s.type,
         cloudProvider: null,
         region: null,
-        approvalRequired: s.approvalRequired,
-        minApprovals: s.minApprovals,
+        approvalRequired: s.approvalRequired && possible > 0,
+        minApprovals: Math.max(1, Math.min(s.minApprovals, possible)),
         gitops: {
           enabled: input.repositoryId !== null,
           repositoryId: input.repositoryId,

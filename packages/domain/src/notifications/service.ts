@@ -12,6 +12,7 @@ export type NotificationKind =
   | "project.role_changed"
   | "deployment.approval_requested"
   | "deployment.rejected"
+  | "deployment.break_glass"
   | "deployment.failed"
   | "cluster.flux_unhealthy";
 

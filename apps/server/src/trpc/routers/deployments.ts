@@ -2,6 +2,7 @@ import * as c from "@juanie/contracts";
 import {
   approveDeployment,
   authorizeDeploymentsOf,
+  breakGlassDeployment,
   cancelDeployment,
   createManualDeployment,
   getDeployableValues,
@@ -11,6 +12,7 @@ import {
   rejectDeployment,
   reportManualDeployment,
   requestDeployment,
+  requestDeploymentAgain,
   retryDeployment,
   rollbackDeployment,
 } from "@juanie/domain";
@@ -140,6 +142,18 @@ export const deploymentsRouter = router({
     .input(c.approvalInput)
     .output(c.deploymentDetail)
     .mutation(({ ctx, input }) => approveDeployment(ctx.deps, ctx.actor, input)),
+  /** Break glass: an organization admin approves with a reason, regardless of the quorum. */
+  breakGlass: authedProcedure
+    .meta({ action: "deployment.approve_break_glass" })
+    .input(c.breakGlassInput)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => breakGlassDeployment(ctx.deps, ctx.actor, input)),
+  /** The same change requested again under the environment's current rule (cancelled, rejected or expired). */
+  requestAgain: authedProcedure
+    .meta({ action: "deployment.request" })
+    .input(c.deploymentRef)
+    .output(c.deploymentDetail)
+    .mutation(({ ctx, input }) => requestDeploymentAgain(ctx.deps, ctx.actor, input)),
   reject: authedProcedure
     .meta({ action: "deployment.reject" })
     .input(c.rejectionInput)
