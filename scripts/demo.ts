@@ -412,7 +412,8 @@ async function main(): Promise<void> {
   say("   2. Push by hand: in the clone, edit k8s/overlays/development/kustomization.yaml, then");
   say("      git commit -am 'my change' && git push — it shows up as a gitops-git deployment and goes healthy.");
   say("   3. Sync now, suspend and resume on an environment bound to the cluster.");
-  say("   4. Deploy to production: it waits for two approvals (production is not bound to the cluster).");
+  say("   4. Production is not bound to the cluster. Its approvals follow who can give them: with only this account");
+  say("      there is nobody to approve, so they start off — invite a colleague (Members), then require approvals.");
   say(`   5. Image with "does-not-exist" in its name: the pods cannot start and the deploy fails with Flux's message.`);
   say("   6. Settings → Clusters: demo-cluster, its Flux components and versions.");
   say(
