@@ -22,7 +22,9 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, { message: "must be a postgres:// or postgresql:// connection URL" })
     .optional(),
   JUANIE_EMBEDDED_PG_PORT: port.default(5433),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // `warn`: a normal start prints one line (main.ts) and a normal stop nothing; `info` adds start-up
+  // steps, requests and job runs.
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
   JUANIE_ALLOW_SIGNUP: bool.default(false),
   JUANIE_SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number" }).int().min(1).max(8760).default(168),
   JUANIE_TRUST_PROXY: bool.default(false),

@@ -28,7 +28,13 @@ const platform = await startPlatform(config, logger, { webDist }).catch((err: un
   process.exit(1);
 });
 logger.info({ url: platform.url, ms: Math.round(performance.now() - started) }, "Juanie is ready");
-process.stdout.write(`\n  Juanie is running at ${platform.url}\n\n`);
+// The one line a normal start prints at the default log level: where to go and how to get in.
+const signIn = (await platform.needsSetup().catch(() => false))
+  ? "open it to create the administrator account"
+  : "open it and sign in";
+process.stdout.write(
+  `Juanie is running at ${platform.url} (listening on ${platform.listening}): ${signIn}. Ctrl-C stops it.\n`,
+);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

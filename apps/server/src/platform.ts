@@ -8,6 +8,7 @@ import {
   checkClustersHealth,
   expireApprovals,
   type GitOpsDeps,
+  needsSetup,
   pruneWebhookDeliveries,
   purgeExpiredSessions,
   requeueOrphanedCommits,
@@ -44,6 +45,10 @@ export interface Platform {
   databaseUrl: string;
   /** This process's identity as holder of the clusters' watch Leases. */
   watchIdentity: string;
+  /** Where the HTTP server listens (http://host:port). */
+  listening: string;
+  /** No account exists yet: the first visit creates the administrator. */
+  needsSetup(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -188,8 +193,8 @@ export async function startPlatform(
       readiness: async () => ({ worker: workerRunning }),
     });
     cleanups.push(() => app.close());
-    await app.listen({ port: config.port, host: config.host });
-    return { url: config.publicUrl, databaseUrl, watchIdentity, stop };
+    const listening = await app.listen({ port: config.port, host: config.host });
+    return { url: config.publicUrl, databaseUrl, watchIdentity, listening, needsSetup: () => needsSetup(deps), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -26,9 +26,11 @@ export class Realtime {
       if (event) this.emitter.emit("event", event);
     });
     client.on("error", (err) => {
-      this.onError(err);
       this.client = null;
-      if (!this.stopped) setTimeout(() => void this.start().catch(this.onError), 1000);
+      // Stopping: the connection ending is expected, not an error.
+      if (this.stopped) return;
+      this.onError(err);
+      setTimeout(() => void this.start().catch(this.onError), 1000);
     });
     await client.connect();
     await client.query(`LISTEN ${realtimeChannel}`);

@@ -80,7 +80,9 @@ export async function startWorker(pool: pg.Pool, deps: JobDeps, log: Logger, con
     concurrency,
     noHandleSignals: true,
     pollInterval: 2000,
-    crontab: "",
+    // No cron: an empty list, so graphile-worker neither reads a `crontab` file from the working directory
+    // nor logs that cron is disabled.
+    parsedCronItems: [],
     logger: workerLogger(log),
     events,
   });

@@ -19,8 +19,28 @@ export function createDb(connectionString: string, options: { max?: number } = {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // pool.end() resolves once every client was asked to end, before their connections are closed: a
+  // PostgreSQL stopped right after would end those sessions itself (57P01, logged as errors by their
+  // users). close() waits for the connections to be gone (bounded).
+  const connections = new Set<Promise<void>>();
+  pool.on("connect", (client) => {
+    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+    connections.add(ended);
+    void ended.then(() => connections.delete(ended));
+  });
   const db = drizzle(pool, { schema });
-  return { db, pool, close: () => pool.end() };
+  const close = async () => {
+    await pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(connections),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+  };
+  return { db, pool, close };
 }
 
 /** Directory of the committed SQL migrations, resolved from this file (works from source and bundle). */

