@@ -57,6 +57,8 @@ interface Started {
   dataDir: string;
   output: () => string;
   exited: Promise<void>;
+  /** Its processes once ready (an orphan that outlived npm is no longer found under it). */
+  tree: { pid: number; cmd: string }[];
 }
 
 const running: Started[] = [];
@@ -65,7 +67,7 @@ const tmpDirs: string[] = [];
 afterEach(async () => {
   // A failed test leaves nothing behind either.
   for (const s of running.splice(0)) {
-    const left = s.npm.pid ? descendants(s.npm.pid) : [];
+    const left = [...s.tree, ...(s.npm.pid ? descendants(s.npm.pid) : [])];
     for (const pid of [s.npm.pid, ...left.map((p) => p.pid)]) {
       try {
         if (pid) process.kill(pid, "SIGKILL");
@@ -102,7 +104,7 @@ async function npmStart(): Promise<Started & { url: string }> {
   npm.stdout?.on("data", (d: Buffer) => chunks.push(d.toString()));
   npm.stderr?.on("data", (d: Buffer) => chunks.push(d.toString()));
   const exited = new Promise<void>((resolve) => npm.once("exit", () => resolve()));
-  const started: Started = { npm, dataDir, output: () => chunks.join(""), exited };
+  const started: Started = { npm, dataDir, output: () => chunks.join(""), exited, tree: [] };
   running.push(started);
   const url = `http://localhost:${port}`;
   const deadline = Date.now() + 120_000;
@@ -118,6 +120,7 @@ async function npmStart(): Promise<Started & { url: string }> {
     if (Date.now() > deadline) throw new Error(`npm start not ready after 120 s: ${started.output()}`);
     await sleep(100);
   }
+  started.tree = descendants(npm.pid!);
   return Object.assign(started, { url });
 }
 
