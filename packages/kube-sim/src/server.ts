@@ -1,17 +1,30 @@
 import type http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { parse as parseYaml } from "yaml";
 import { badRequest, StatusError } from "./errors.ts";
+import {
+  decodeContinue,
+  encodeContinue,
+  gracePeriod,
+  isTrue,
+  managerFromUserAgent,
+  OPENAPI_V2_EMPTY,
+  PATCH_TYPES,
+  parseBody,
+  readBody,
+  send,
+  versionInfo,
+  wantsTable,
+} from "./http-helpers.ts";
 import { isObject, type Json, type JsonObject, type KubeObject, obj, str } from "./json.ts";
 import { decodeKubernetesProtobuf } from "./protobuf.ts";
 import { compareVersions, groupVersion, type ResourceType, verbsOf } from "./resources.ts";
 import { parseFieldSelector, parseLabelSelector, type Selector } from "./selectors.ts";
 import { selfSignedCertificate } from "./self-signed.ts";
-import type { ClusterStore, PatchType, StoredEvent } from "./store.ts";
+import type { ClusterStore, StoredEvent } from "./store.ts";
 import { toTable } from "./tables.ts";
 
-export const SIMULATOR_GIT_VERSION = "v1.35.0+juanie-simulator";
+export { SIMULATOR_GIT_VERSION } from "./http-helpers.ts";
 
 /** Who a bearer token belongs to, and what RBAC would deny them (403 Forbidden). */
 export interface TokenUser {
@@ -661,94 +674,4 @@ export class KubeApiServer {
     const updated = store.patch(type, namespace, name, "merge", { spec: { replicas } }, { manager });
     return send(res, 200, toScale(updated));
   }
-}
-
-/**
- * An OpenAPI v2 document with no schemas, in the protobuf form kubectl asks for (gnostic's Document: swagger
- * "2.0", info, empty paths). kubectl falls back to it for kinds it cannot find; without a schema for a kind
- * it skips client-side validation, so a custom resource applied with its CRD fails the way it does on a
- * real cluster ("ensure CRDs are installed first") rather than on a missing document.
- */
-const OPENAPI_V2_EMPTY = (() => {
-  const field = (tag: number, bytes: Buffer) => Buffer.concat([Buffer.from([tag, bytes.length]), bytes]);
-  const info = Buffer.concat([field(0x0a, Buffer.from("Kubernetes")), field(0x12, Buffer.from("v1.35.0"))]);
-  return Buffer.concat([field(0x0a, Buffer.from("2.0")), field(0x12, info), field(0x42, Buffer.alloc(0))]);
-})();
-
-const PATCH_TYPES: Record<string, PatchType> = {
-  "application/json-patch+json": "json",
-  "application/merge-patch+json": "merge",
-  "application/strategic-merge-patch+json": "strategic",
-  "application/apply-patch+yaml": "apply",
-};
-
-/** kubectl names itself in the user agent (`kubectl/v1.35.2 (linux/amd64) …`): the default field manager. */
-function managerFromUserAgent(ua: string): string {
-  const first = ua.split("/")[0]?.trim();
-  return first || "unknown";
-}
-
-function wantsTable(accept: string): boolean {
-  return accept.includes("as=Table");
-}
-
-function gracePeriod(v: Json | undefined): { gracePeriodSeconds?: number } {
-  const n = typeof v === "string" ? Number(v) : v;
-  return typeof n === "number" && Number.isFinite(n) ? { gracePeriodSeconds: n } : {};
-}
-
-function isTrue(v: string | null): boolean {
-  return v === "true" || v === "1";
-}
-
-function versionInfo(): JsonObject {
-  return {
-    major: "1",
-    minor: "35",
-    gitVersion: SIMULATOR_GIT_VERSION,
-    gitCommit: "0000000000000000000000000000000000000000",
-    gitTreeState: "clean",
-    buildDate: "2026-01-01T00:00:00Z",
-    goVersion: "go1.25.0",
-    compiler: "gc",
-    platform: "linux/amd64",
-  };
-}
-
-function parseBody(req: Request, yaml = false): Json {
-  if (!req.body) throw badRequest("the request needs a body");
-  try {
-    return (yaml ? parseYaml(req.body) : JSON.parse(req.body)) as Json;
-  } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
-  }
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function send(res: http.ServerResponse, code: number, body: Json, contentType = "application/json") {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function encodeContinue(rv: number, after: string): string {
-  return Buffer.from(JSON.stringify({ rv, after })).toString("base64url");
-}
-
-function decodeContinue(token: string): { rv: number; after: string } {
-  try {
-    const v = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { rv: number; after: string };
-    if (typeof v.rv === "number" && typeof v.after === "string") return v;
-  } catch {
-    // fall through
-  }
-  throw badRequest("continue key is not valid");
 }
