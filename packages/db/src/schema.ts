@@ -186,6 +186,8 @@ export const projects = pgTable(
     visibility: projectVisibility("visibility").notNull(),
     status: projectStatus("status").notNull().default("initializing"),
     createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    /** Last deployment number given in this project (deployments are numbered #1, #2, … per project by a trigger). */
+    deploymentSeq: integer("deployment_seq").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -273,6 +275,21 @@ export const notifications = pgTable(
     index("notifications_user_created_idx").on(t.userId, t.createdAt, t.id),
     index("notifications_user_unread_idx").on(t.userId).where(sql`${t.readAt} is null`),
   ],
+);
+
+/** A user who muted a project's notifications gets none of them (until unmuted). */
+export const notificationMutes = pgTable(
+  "notification_mutes",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.projectId] })],
 );
 
 /** Outgoing e-mail, written by jobs; kept so an admin can see what was (not) sent. */
@@ -478,6 +495,8 @@ export const environments = pgTable(
     /** Head of the branch when push detection last looked (fallback polling). */
     lastSeenSha: text("last_seen_sha"),
     lastPolledAt: timestamp("last_polled_at", { withTimezone: true }),
+    /** Place in the project's promotion order (development → staging → production by default); lower comes first. */
+    position: integer("position").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -505,6 +524,8 @@ export const deployments = pgTable(
     projectId: uuid("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
+    /** #1, #2, … per project, given on insert by the `deployments_number` trigger (projects.deployment_seq). */
+    number: integer("number").notNull().default(0),
     environmentId: uuid("environment_id")
       .notNull()
       .references(() => environments.id, { onDelete: "cascade" }),
@@ -534,6 +555,13 @@ export const deployments = pgTable(
     requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
     /** For rollbacks: the deployment whose tree is restored. */
     rollbackOfId: uuid("rollback_of_id"),
+    /** For promotions: the deployment (in another environment of the project) whose values were promoted. */
+    promotedFromId: uuid("promoted_from_id"),
+    /**
+     * A commit that reached a gated environment's branch without passing the platform's approval (a `git push`,
+     * a merge at the Git host): recorded, shown with a warning and notified, never silently accepted.
+     */
+    bypassedApproval: boolean("bypassed_approval").notNull().default(false),
     /** The cluster side, as Flux reported it: when the source fetched, the Kustomization applied, the workloads became healthy. */
     fetchedAt: timestamp("fetched_at", { withTimezone: true }),
     appliedAt: timestamp("applied_at", { withTimezone: true }),
@@ -558,6 +586,7 @@ export const deployments = pgTable(
   },
   (t) => [
     index("deployments_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    uniqueIndex("deployments_project_number_key").on(t.projectId, t.number),
     index("deployments_env_created_idx").on(t.environmentId, t.createdAt, t.id),
     index("deployments_created_idx").on(t.createdAt, t.id),
     // One deployment per commit per environment: pushes are recorded once, the platform's own commits too.
