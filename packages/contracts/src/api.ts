@@ -279,4 +279,12 @@ export const listNotificationsInput = z.object({
 });
 export const notificationsPage = page(notification);
 export const markNotificationsReadInput = z.object({ ids: z.array(uuidSchema).min(1).max(200) });
+export const muteProjectInput = z.object({ projectId: uuidSchema, muted: z.boolean() });
+export const mutedProject = z.object({
+  projectId: z.string(),
+  projectName: z.string(),
+  projectSlug: z.string(),
+  organizationSlug: z.string(),
+});
+export type MutedProject = z.infer<typeof mutedProject>;
 export const unreadCount = z.object({ count: z.number() });

@@ -8,12 +8,12 @@ import {
   type RolloutStep,
 } from "@juanie/kube/status/pure";
 import { and, asc, desc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { notifyDeployment } from "../deployments/notices.ts";
 import { applyEvent } from "../deployments/service.ts";
 import type { DeploymentEvent } from "../deployments/state.ts";
 import { gitopsNames } from "../environments/gitops.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { publish } from "../notifications/realtime.ts";
-import { notify } from "../notifications/service.ts";
 import type { GitOpsDeps } from "../shared/deps.ts";
 
 type EnvironmentRow = typeof environments.$inferSelect;
@@ -283,14 +283,11 @@ async function applyRollout(
       deps.logger.warn({ deploymentId: d.id, err: String(err) }, "rollout step not applied");
       return null;
     });
-    if (fresh && step === "failed" && d.requestedById) {
-      await notify(
-        tx,
-        d.requestedById,
-        "deployment.failed",
-        { environmentName: env.name, reason, deploymentId: d.id },
-        `/deployments/${d.id}`,
-      );
+    if (fresh && step === "failed") {
+      await notifyDeployment(tx, fresh, "deployment.failed", [fresh.requestedById], {
+        actorId: null,
+        extra: { stage: "rollout", reason },
+      });
     }
   });
 }

@@ -13,11 +13,11 @@ import { and, eq, sql } from "drizzle-orm";
 import { authorizeEnvironment } from "../environments/access.ts";
 import { nudgeFlux } from "../environments/gitops.ts";
 import { jobRunning, LIVENESS } from "../jobs/liveness.ts";
-import { notify } from "../notifications/service.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, ForbiddenError, InputError } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
+import { notifyDeployment } from "./notices.ts";
 import { getDeployment } from "./queries.ts";
 import {
   applyEvent,
@@ -109,6 +109,10 @@ export async function reconcileCommitting(
         set: { commitSha: landed, error: null },
       });
       if (done.method === "rollback" && done.rollbackOfId) await markRolledBack(tx, done, now);
+      await notifyDeployment(tx, done, "deployment.committed", [done.requestedById], {
+        actorId: null,
+        extra: { commitSha: landed.slice(0, 12), branch: done.branch },
+      });
       audit.changes = { after: { commit: landed, recovered: true } };
       return "settled" as const;
     }
@@ -122,21 +126,12 @@ export async function reconcileCommitting(
     }
     const reason =
       "The server stopped twice while committing this deployment and its commit is not on the branch: nothing was pushed. Deploy again.";
-    await applyEvent(tx, row, "commit_failed", { now, message: reason, set: { error: reason } });
+    const failed = await applyEvent(tx, row, "commit_failed", { now, message: reason, set: { error: reason } });
     audit.changes = { after: { status: "failed", error: reason } };
-    if (row.requestedById) {
-      const [env] = await tx
-        .select({ name: environments.name })
-        .from(environments)
-        .where(eq(environments.id, row.environmentId));
-      await notify(
-        tx,
-        row.requestedById,
-        "deployment.failed",
-        { deploymentId: row.id, environmentName: env?.name ?? "" },
-        `/deployments/${row.id}`,
-      );
-    }
+    await notifyDeployment(tx, failed, "deployment.failed", [failed.requestedById], {
+      actorId: null,
+      extra: { stage: "commit" },
+    });
     return "settled" as const;
   });
 }

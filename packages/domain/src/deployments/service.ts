@@ -6,7 +6,6 @@ import {
   type Executor,
   environments,
   projectMembers,
-  projects,
   repositories,
   users,
 } from "@juanie/db";
@@ -28,13 +27,13 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { authorizeEnvironment, type EnvironmentRow, eligibleApprovers } from "../environments/access.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { publish, realtimeChannel } from "../notifications/realtime.ts";
-import { notify } from "../notifications/service.ts";
 import { gitFailure, type RepositoryRow, remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { countApprovals } from "./approvals.ts";
 import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
+import { notifyDeployment } from "./notices.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { getDeployment } from "./queries.ts";
 import { cancelCommittingDeployment, recordPushSha, settledIfLanded } from "./recovery.ts";
@@ -424,16 +423,11 @@ async function startDeployment(
       requiredApprovals: env.minApprovals,
     },
   });
-  for (const userId of await eligibleApprovers(tx, env)) {
-    if (userId === actor.user.id) continue;
-    await notify(
-      tx,
-      userId,
-      "deployment.approval_requested",
-      { environmentName: env.name, requestedBy: actor.user.username, deploymentId: d.id },
-      `/deployments/${d.id}`,
-    );
-  }
+  // Everyone who may approve deployments to this environment, except the requester.
+  await notifyDeployment(tx, row, "deployment.approval_requested", await eligibleApprovers(tx, env), {
+    actorId: actor.user.id,
+    extra: { requiredApprovals: env.minApprovals },
+  });
   return row;
 }
 
@@ -602,6 +596,10 @@ export async function approveDeployment(
     if (quorum.reached) {
       const row = await applyEvent(tx, d, "approve", { now, message: quorum.message });
       await enqueueCommit(tx, row);
+      await notifyDeployment(tx, row, "deployment.approved", [row.requestedById], {
+        actorId: actor.user.id,
+        extra: { approvals: quorum.counted.length, requiredApprovals: quorum.required },
+      });
     }
   });
   return getDeployment(deps, actor, input.deploymentId);
@@ -629,17 +627,12 @@ export async function rejectDeployment(
         target: [deploymentApprovals.deploymentId, deploymentApprovals.userId],
         set: { decision: "rejected", comment: input.comment },
       });
-    await applyEvent(tx, d, "reject", { now: deps.clock.now(), message: input.comment });
+    const row = await applyEvent(tx, d, "reject", { now: deps.clock.now(), message: input.comment });
     audit.changes = { after: { status: "rejected", comment: input.comment } };
-    if (d.requestedById) {
-      await notify(
-        tx,
-        d.requestedById,
-        "deployment.rejected",
-        { deploymentId: d.id, rejectedBy: actor.user.username },
-        `/deployments/${d.id}`,
-      );
-    }
+    await notifyDeployment(tx, row, "deployment.rejected", [row.requestedById], {
+      actorId: actor.user.id,
+      extra: { rejectedBy: actor.user.username, comment: input.comment },
+    });
   });
   return getDeployment(deps, actor, input.deploymentId);
 }
@@ -721,27 +714,22 @@ export async function breakGlassDeployment(
         before: { status: d.status, approvals: quorum.counted.length, required: quorum.required },
         after: { status: row.status, breakGlass: { by: breakGlass.by, reason } },
       };
-      const [project] = await tx.select().from(projects).where(eq(projects.id, d.projectId));
+      // The requester hears their request was approved; the project's keepers, that it skipped its approvals.
+      await notifyDeployment(tx, row, "deployment.approved", [row.requestedById], {
+        actorId: actor.user.id,
+        extra: { breakGlassReason: reason },
+      });
       const keepers = await tx
         .select({ userId: projectMembers.userId })
         .from(projectMembers)
         .where(and(eq(projectMembers.projectId, d.projectId), inArray(projectMembers.role, ["owner", "maintainer"])));
-      for (const { userId } of keepers) {
-        if (userId === actor.user.id) continue;
-        await notify(
-          tx,
-          userId,
-          "deployment.break_glass",
-          {
-            deploymentId: d.id,
-            approvedBy: actor.user.username,
-            environmentName: env.name,
-            projectName: project?.name ?? "",
-            reason,
-          },
-          `/deployments/${d.id}`,
-        );
-      }
+      await notifyDeployment(
+        tx,
+        row,
+        "deployment.break_glass",
+        keepers.map((k) => k.userId).filter((id) => id !== row.requestedById),
+        { actorId: actor.user.id, extra: { approvedBy: actor.user.username, reason } },
+      );
     },
   );
   return getDeployment(deps, actor, input.deploymentId);
@@ -871,17 +859,16 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
         audit.resourceId = started.id;
         audit.projectId = started.projectId;
         const d = await loadForUpdate(tx, started.id);
-        await applyEvent(tx, d, "commit_failed", { now: now(), message, set: { error: message, conflict } });
+        const row = await applyEvent(tx, d, "commit_failed", {
+          now: now(),
+          message,
+          set: { error: message, conflict },
+        });
         audit.changes = { after: { status: "failed", error: message } };
-        if (d.requestedById) {
-          await notify(
-            tx,
-            d.requestedById,
-            "deployment.failed",
-            { deploymentId: d.id, environmentName: env?.name ?? "" },
-            `/deployments/${d.id}`,
-          );
-        }
+        await notifyDeployment(tx, row, "deployment.failed", [row.requestedById], {
+          actorId: null,
+          extra: { stage: conflict ? "conflict" : "commit" },
+        });
       },
     );
   };
@@ -938,7 +925,7 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
         audit.projectId = started.projectId;
         // Still committing (nothing else moves a deployment out of it): the update checks that.
         const d = started;
-        await applyEvent(tx, d, "commit_succeeded", {
+        const row = await applyEvent(tx, d, "commit_succeeded", {
           now: now(),
           message: `pushed ${result.sha!.slice(0, 12)} to ${target.branch}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`,
           // What landed: the same change as requested, unless it was re-applied on a moved branch.
@@ -946,6 +933,10 @@ export async function commitDeployment(deps: GitOpsDeps, deploymentId: string): 
         });
         audit.changes = { after: { commit: result.sha, branch: target.branch } };
         if (d.method === "rollback" && d.rollbackOfId) await markRolledBack(tx, d, now());
+        await notifyDeployment(tx, row, "deployment.committed", [row.requestedById], {
+          actorId: null,
+          extra: { commitSha: result.sha!.slice(0, 12), branch: target.branch },
+        });
       },
     );
   } catch (err) {

@@ -266,7 +266,7 @@ async function notifyProjectRole(
     tx,
     userId,
     "project.role_changed",
-    { projectName: project.name, organizationSlug: org!.slug, projectSlug: project.slug, role },
+    { projectId: project.id, projectName: project.name, organizationSlug: org!.slug, projectSlug: project.slug, role },
     `/orgs/${org!.slug}/projects/${project.slug}`,
   );
 }

@@ -1,5 +1,12 @@
 import * as c from "@juanie/contracts";
-import { listNotifications, markNotificationsRead, unreadNotificationCount } from "@juanie/domain";
+import {
+  listMutedProjects,
+  listNotifications,
+  markNotificationsRead,
+  muteProjectNotifications,
+  unreadNotificationCount,
+} from "@juanie/domain";
+import { z } from "zod";
 import { authedProcedure, router } from "../trpc.ts";
 
 export const notificationsRouter = router({
@@ -18,6 +25,17 @@ export const notificationsRouter = router({
     await markNotificationsRead(ctx.deps, ctx.actor, "all");
     return { ok: true as const };
   }),
+  /** Mutes or unmutes a project: a muted project's notifications are not created for this user. */
+  muteProject: authedProcedure
+    .input(c.muteProjectInput)
+    .output(c.okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await muteProjectNotifications(ctx.deps, ctx.actor, input);
+      return { ok: true as const };
+    }),
+  mutedProjects: authedProcedure
+    .output(z.array(c.mutedProject))
+    .query(({ ctx }) => listMutedProjects(ctx.deps, ctx.actor)),
   /** Live unread count over SSE: the current value first, then one per change. */
   onUnreadCount: authedProcedure.subscription(async function* ({ ctx, signal }) {
     const userId = ctx.actor.user.id;
