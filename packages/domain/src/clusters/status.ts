@@ -245,7 +245,7 @@ export async function advanceRollouts(deps: GitOpsDeps, environmentId: string): 
 
 async function applyRollout(
   deps: GitOpsDeps,
-  env: EnvironmentRow,
+  _env: EnvironmentRow,
   d: typeof deployments.$inferSelect,
   step: RolloutStep,
   event: DeploymentEvent,
