@@ -522,14 +522,58 @@ export const en = {
       team: { added: "You were added to the team {teamName} as {role}." },
       project: { role_changed: "Your role in the project {projectName} is now {role}." },
       deployment: {
+        approval_requested:
+          "{actor} asks for your approval of deployment #{deploymentNumber} to {environmentName} in {projectName}: {what}.",
+        approved: "{actor} approved your deployment #{deploymentNumber} to {environmentName} in {projectName}: {what}.",
+        approved_break_glass:
+          "{actor} approved your deployment #{deploymentNumber} to {environmentName} in {projectName} without its approvals (break glass): {breakGlassReason}",
+        rejected: "{actor} rejected your deployment #{deploymentNumber} to {environmentName} in {projectName}: {what}.",
+        committed: "Your deployment #{deploymentNumber} to {environmentName} in {projectName} was committed: {what}.",
+        failed: "Your deployment #{deploymentNumber} to {environmentName} in {projectName} failed: {what}.",
+        break_glass:
+          "{actor} approved deployment #{deploymentNumber} to {environmentName} in {projectName} without its approvals (break glass): {reason}",
+      },
+      cluster: { flux_unhealthy: "Flux on the cluster {clusterName} is unhealthy: {components}." },
+    },
+    legacyKinds: {
+      deployment: {
         approval_requested: "{requestedBy} asks for your approval to deploy to {environmentName}.",
         rejected: "{rejectedBy} rejected your deployment.",
         break_glass:
           "{approvedBy} approved a deployment to {environmentName} in {projectName} without its approvals (break glass): {reason}",
         failed: "Your deployment to {environmentName} failed.",
       },
-      cluster: { flux_unhealthy: "Flux on the cluster {clusterName} is unhealthy: {components}." },
     },
+    platform: "Juanie",
+    what: {
+      version: "version {version}",
+      versionChange: "version {from} → {to}",
+      fields: "settings changed: {n}",
+      rollback: "roll back to #{number}",
+      promoted: "promoted from #{number}",
+      separator: ", ",
+      methods: { git: "a Git push", manual: "a manual deployment", other: "no change listed" },
+    },
+    detail: {
+      comment: "“{comment}”",
+      failed: {
+        commit: "The commit could not be pushed: open it to see why.",
+        conflict: "Someone changed the same values on the branch meanwhile: nothing was pushed.",
+        rollout: "Flux could not roll it out ({reason}).",
+      },
+    },
+    select: "Select",
+    selectAll: "Select all",
+    markSelectedRead: "Mark selected read ({count})",
+    actions: "Actions for this notification",
+    muteProject: "Mute {project}",
+    unmuteProject: "Unmute {project}",
+    mutedProjects: "Muted projects",
+    mutedProjectsHint: "You get no notifications about these projects.",
+    unmute: "Unmute",
+    projectMute: "Mute notifications",
+    projectUnmute: "Unmute notifications",
+    projectMutedHint: "You get no notifications about this project.",
   },
   profile: {
     title: "Profile",

@@ -504,14 +504,58 @@ export const zhCN: Messages = {
       team: { added: "你已被加入团队 {teamName}，角色为{role}。" },
       project: { role_changed: "你在项目 {projectName} 中的角色已变更为{role}。" },
       deployment: {
+        approval_requested:
+          "{actor} 请你审批项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{what}。",
+        approved: "{actor} 批准了你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{what}。",
+        approved_break_glass:
+          "{actor} 未经审批（破窗）批准了你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{breakGlassReason}",
+        rejected: "{actor} 驳回了你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{what}。",
+        committed: "你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber} 已提交：{what}。",
+        failed: "你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber} 失败了：{what}。",
+        break_glass:
+          "{actor} 未经审批（破窗）批准了项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{reason}",
+      },
+      cluster: { flux_unhealthy: "集群 {clusterName} 上的 Flux 不健康：{components}。" },
+    },
+    legacyKinds: {
+      deployment: {
         approval_requested: "{requestedBy} 请你审批部署到 {environmentName} 的申请。",
         rejected: "{rejectedBy} 驳回了你的部署。",
         break_glass:
           "{approvedBy} 未经审批（破窗）批准了项目 {projectName} 中部署到 {environmentName} 的申请：{reason}",
         failed: "你部署到 {environmentName} 的操作失败了。",
       },
-      cluster: { flux_unhealthy: "集群 {clusterName} 上的 Flux 不健康：{components}。" },
     },
+    platform: "Juanie",
+    what: {
+      version: "版本 {version}",
+      versionChange: "版本 {from} → {to}",
+      fields: "更改了 {n} 项设置",
+      rollback: "回滚到 #{number}",
+      promoted: "从 #{number} 晋级",
+      separator: "，",
+      methods: { git: "一次 Git 推送", manual: "一次手动部署", other: "未列出变更" },
+    },
+    detail: {
+      comment: "“{comment}”",
+      failed: {
+        commit: "提交未能推送：打开查看原因。",
+        conflict: "有人同时在分支上修改了相同的值：没有推送任何内容。",
+        rollout: "Flux 未能完成发布（{reason}）。",
+      },
+    },
+    select: "选择",
+    selectAll: "全选",
+    markSelectedRead: "将所选标为已读（{count}）",
+    actions: "此通知的操作",
+    muteProject: "屏蔽 {project}",
+    unmuteProject: "取消屏蔽 {project}",
+    mutedProjects: "已屏蔽的项目",
+    mutedProjectsHint: "你不会收到这些项目的任何通知。",
+    unmute: "取消屏蔽",
+    projectMute: "屏蔽通知",
+    projectUnmute: "取消屏蔽通知",
+    projectMutedHint: "你不会收到此项目的任何通知。",
   },
   profile: {
     title: "个人资料",

@@ -1,10 +1,11 @@
-import { markNotificationsReadInput } from "@juanie/contracts";
+import { markNotificationsReadInput, muteProjectInput } from "@juanie/contracts";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/vue-query";
 import { computed, type MaybeRefOrGetter, onBeforeUnmount, onMounted, readonly, ref, toValue } from "vue";
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
 
 const listKey = "notifications.list";
+const mutedKey = "notifications.mutedProjects";
 
 /** Live unread count over SSE; `null` until the first value arrives. */
 export function useUnreadCount() {
@@ -72,4 +73,22 @@ export function useMarkRead() {
 
 export function useMarkAllRead() {
   return useAction(trpc.notifications.markAllRead.mutate, { invalidate: [[listKey]] });
+}
+
+/** The projects the user muted (their notifications are not created). */
+export function useMutedProjects() {
+  return useQuery({ queryKey: [mutedKey], queryFn: () => trpc.notifications.mutedProjects.query() });
+}
+
+/** Whether one project is muted, from the list of muted projects. */
+export function useProjectMuted(projectId: MaybeRefOrGetter<string | null | undefined>) {
+  const { data } = useMutedProjects();
+  return computed(() => {
+    const id = toValue(projectId);
+    return !!id && !!data.value?.some((p) => p.projectId === id);
+  });
+}
+
+export function useMuteProject() {
+  return useAction(trpc.notifications.muteProject.mutate, { schema: muteProjectInput, invalidate: [[mutedKey]] });
 }
