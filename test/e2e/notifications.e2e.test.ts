@@ -165,7 +165,7 @@ describe("notifications in the browser", () => {
     await bobPage.goto(`${server.url}/notifications`);
     await bobPage.waitForSelector(`${id("notification-item")}[data-kind="deployment.rejected"]`, { timeout: 20_000 });
     expect(await bobPage.textContent(`${id("notification-item")}[data-kind="deployment.rejected"]`)).toContain(
-      "Carol rejected your deployment #6 to production in Web Shop: settings changed: 1.“Not during the sale”",
+      "Carol rejected your deployment #6 to production in Web Shop: 1 setting changed.“Not during the sale”",
     );
     await screenshot(bobPage, "notifications-05-rejected-en");
     expect(problems).toEqual([]);

@@ -548,7 +548,7 @@ export const en = {
     what: {
       version: "version {version}",
       versionChange: "version {from} → {to}",
-      fields: "settings changed: {n}",
+      fields: "{n} setting changed | {n} settings changed",
       rollback: "roll back to #{number}",
       promoted: "promoted from #{number}",
       separator: ", ",

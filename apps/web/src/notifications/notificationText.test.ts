@@ -46,6 +46,12 @@ describe("notification text", () => {
       "Your deployment #42 to production in Shop was committed: roll back to #40.",
     );
     const scaled = { ...deployment, version: null, previousVersion: null, fieldCount: 2 };
+    expect(render({ kind: "deployment.committed", data: scaled }, "en").text).toBe(
+      "Your deployment #42 to production in Shop was committed: 2 settings changed.",
+    );
+    expect(render({ kind: "deployment.committed", data: { ...scaled, fieldCount: 1 } }, "en").text).toBe(
+      "Your deployment #42 to production in Shop was committed: 1 setting changed.",
+    );
     expect(render({ kind: "deployment.rejected", data: { ...scaled, comment: "not now" } }, "zh-CN")).toEqual({
       text: "Carol 驳回了你在项目 Shop 部署到 production 的 #42：更改了 2 项设置。",
       detail: "“not now”",

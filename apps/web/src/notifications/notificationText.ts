@@ -1,7 +1,7 @@
 import type { Notification } from "@juanie/contracts";
 import { isNotificationKind, notificationRoleScope } from "./notificationKinds.ts";
 
-type Translate = (key: string, params?: Record<string, unknown>) => string;
+type Translate = (key: string, params?: Record<string, unknown>, plural?: number) => string;
 type Has = (key: string) => boolean;
 type Data = Notification["data"];
 
@@ -21,7 +21,7 @@ export function deploymentWhat(data: Data, t: Translate): string {
   } else if (data.version) {
     parts.push(t("notifications.what.version", { version: data.version }));
   } else if (typeof data.fieldCount === "number" && data.fieldCount > 0) {
-    parts.push(t("notifications.what.fields", { n: data.fieldCount }));
+    parts.push(t("notifications.what.fields", { n: data.fieldCount }, data.fieldCount));
   }
   if (!parts.length) {
     const method = data.method === "gitops-git" ? "git" : data.method === "manual" ? "manual" : "other";
