@@ -92,8 +92,8 @@ export function useSuggestionChecks(projectId: MaybeRefOrGetter<string>, reposit
     queryKey: ["environments.checkSuggested", input],
     queryFn: () => trpc.environments.checkSuggested.query(input.value),
     enabled: computed(() => !!input.value.repositoryId),
-    // Git is asked again only when the user asks (or the repository changes).
-    staleTime: Number.POSITIVE_INFINITY,
+    // Asked again when the card is shown again, or when the user asks: not on every focus of the window.
+    refetchOnWindowFocus: false,
     retry: false,
   });
 }
