@@ -112,6 +112,15 @@ describe("GitOps journey in the browser", () => {
 
     // The suggested environments.
     await page.click(id("tab-environments"));
+    // The layout is on main only: production is verified, develop and staging do not exist yet (the first
+    // deployments create them), so those two are kept unchecked.
+    const check = (name: string) => `${id("suggested-env")}[data-name="${name}"] ${id("suggestion-check")}`;
+    await page.waitForSelector(`${check("production")}[data-status="verified"]`, { timeout: 30_000 });
+    for (const name of ["development", "staging"]) {
+      await page.waitForSelector(`${check(name)}[data-status="missing-branch"]`);
+      await page.click(`${check(name)} ${id("suggestion-keep-unchecked")}`);
+      await page.waitForSelector(`${check(name)}[data-status="unchecked"]`);
+    }
     await page.click(id("create-suggested-envs"));
     await page.waitForSelector(`${id("env-card")}[data-name="production"]`);
     await screenshot(page, "gitops-02-environments");

@@ -153,6 +153,7 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "repositories.regenerateWebhookSecret": projectMaintainers,
   "environments.create": projectMaintainers,
   "environments.createSuggested": projectMaintainers,
+  "environments.createSuggestedBranch": projectMaintainers,
   "environments.update": projectMaintainers,
   "environments.setGrants": projectMaintainers,
   // Clusters and their Flux: organization admins only (members see clusters, to bind environments).
@@ -767,6 +768,12 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
     }),
   "environments.createSuggested": (s, w) =>
     s.api.environments.createSuggested.mutate({ projectId: w.project, repositoryId: w.gitops.repo }),
+  "environments.createSuggestedBranch": (s, w) =>
+    s.api.environments.createSuggestedBranch.mutate({
+      projectId: w.project,
+      repositoryId: w.gitops.repo,
+      name: "development",
+    }),
   "environments.update": (s, w) =>
     s.api.environments.update.mutate({
       environmentId: w.gitops.editMe,

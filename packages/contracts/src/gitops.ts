@@ -262,6 +262,63 @@ export const suggestedEnvironments = [
   },
 ] as const;
 
+export const suggestedEnvironmentNames = ["development", "staging", "production"] as const;
+
+/**
+ * What checking a suggestion against the repository found: `verified` (its branch exists and its path
+ * holds a kustomization or Kubernetes manifests), `missing-branch`, `missing-path`, `no-manifests` (the
+ * path holds files, none of them a kustomization or a Kubernetes object), `unknown` (the repository could
+ * not be read: `reason` says why).
+ */
+export const suggestionCheckStatuses = [
+  "verified",
+  "missing-branch",
+  "missing-path",
+  "no-manifests",
+  "unknown",
+] as const;
+export type SuggestionCheckStatus = (typeof suggestionCheckStatuses)[number];
+
+export const suggestionCheck = z.object({
+  name: z.enum(suggestedEnvironmentNames),
+  branch: z.string(),
+  path: z.string(),
+  status: z.enum(suggestionCheckStatuses),
+  /** verified: what was found, a kustomization or (without one) plain manifests. */
+  found: z.enum(["kustomization", "manifests"]).nullable(),
+  /** verified: the kustomization file, or the first manifest. */
+  file: z.string().nullable(),
+  /** no-manifests: how many files the path holds (none of them usable). */
+  fileCount: z.number().int(),
+  /** unknown: why the repository could not be read. */
+  reason: z.string().nullable(),
+});
+export type SuggestionCheck = z.infer<typeof suggestionCheck>;
+
+export const suggestionChecks = z.object({
+  repositoryId: uuidSchema,
+  /** The branch a missing branch can be created from (the remote's HEAD, else the repository's setting). */
+  defaultBranch: z.string().nullable(),
+  checks: z.array(suggestionCheck),
+});
+export type SuggestionChecks = z.infer<typeof suggestionChecks>;
+
+export const checkSuggestedEnvironmentsInput = z.object({ projectId: uuidSchema, repositoryId: uuidSchema });
+
+/** Creates a suggestion's missing branch from the default branch's head, then checks the suggestions again. */
+export const createSuggestedBranchInput = z.object({
+  projectId: uuidSchema,
+  repositoryId: uuidSchema,
+  name: z.enum(suggestedEnvironmentNames),
+});
+
+export const createSuggestedEnvironmentsInput = z.object({
+  projectId: uuidSchema,
+  repositoryId: uuidSchema.nullable(),
+  /** Suggestions the user chose to keep although their check did not pass: recorded in the audit log. */
+  unchecked: z.array(z.enum(suggestedEnvironmentNames)).max(3).default([]),
+});
+
 // ---------- deployments ----------
 
 export const deploymentMethods = ["gitops-ui", "gitops-git", "manual", "rollback"] as const;

@@ -17,6 +17,7 @@ export * from "./deployments/state.ts";
 export * from "./environments/access.ts";
 export * from "./environments/gitops.ts";
 export * from "./environments/service.ts";
+export * from "./environments/suggestions.ts";
 export * from "./jobs/liveness.ts";
 export * from "./jobs/queue.ts";
 export * from "./jobs/tasks.ts";

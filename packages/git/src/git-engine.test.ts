@@ -520,6 +520,35 @@ describe("reading", () => {
       },
     });
   });
+
+  it("filesUnder lists a directory on a branch and reads only the files asked for", async () => {
+    const under = await engine.filesUnder(remote(url), "main", "apps/", (file) => file.startsWith("apps/web/"));
+    expect(under).toEqual({
+      head: shas[0],
+      files: ["apps/api/app.yaml", "apps/web/app.yaml"],
+      contents: { "apps/web/app.yaml": "v: 2\n" },
+    });
+    expect((await engine.filesUnder(remote(url), "main", "nothing-here", () => true)).files).toEqual([]);
+    expect((await gitError(engine.filesUnder(remote(url), "missing", "apps", () => true))).reason).toBe(
+      "branch_not_found",
+    );
+  });
+
+  it("createBranch points a new branch at the head of another and never moves an existing one", async () => {
+    const head = (await server.git("reading", ["rev-parse", "main"])).trim();
+    expect(await engine.createBranch(remote(url), { branch: "release/1", from: "main" })).toEqual({ sha: head });
+    expect((await server.git("reading", ["rev-parse", "refs/heads/release/1"])).trim()).toBe(head);
+    await pushFromOtherClone("reading", { "apps/web/app.yaml": "v: 3\n" }, "web 3");
+    const again = await gitError(engine.createBranch(remote(url), { branch: "release/1", from: "main" }));
+    expect(again.reason).toBe("non_fast_forward");
+    expect((await server.git("reading", ["rev-parse", "refs/heads/release/1"])).trim()).toBe(head);
+    const missing = await gitError(engine.createBranch(remote(url), { branch: "release/2", from: "nope" }));
+    expect(missing.reason).toBe("branch_not_found");
+    expect(
+      (await gitError(engine.createBranch(remote(url, READ_ONLY_TOKEN), { branch: "x", from: "main" }))).reason,
+    ).toBe("no_write_access");
+    await expect(engine.createBranch(remote(url), { branch: "bad..name", from: "main" })).rejects.toThrow(RangeError);
+  });
 });
 
 describe("credentials", () => {

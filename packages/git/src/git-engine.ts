@@ -368,6 +368,42 @@ export class GitEngine {
     });
   }
 
+  /**
+   * The regular files under `dir` on the head of `branch` (fetched first), and the contents of those
+   * `read` selects: enough to tell what a directory holds without reading all of it.
+   * GitError `branch_not_found` when the remote has no such branch.
+   */
+  async filesUnder(
+    remote: GitRemote,
+    branch: string,
+    dir: string,
+    read: (file: string) => boolean,
+  ): Promise<{ head: string; files: string[]; contents: Record<string, string> }> {
+    assertBranchName(branch);
+    const base = normalizeDir(dir);
+    return this.withRepo(remote, async (repo) => {
+      const head = await repo.fetchBranch(branch);
+      const files = await repo.listFiles(head, base);
+      const contents = await repo.readMany(head, files.filter(read));
+      return { head, files, contents: Object.fromEntries(contents) };
+    });
+  }
+
+  /**
+   * Creates `branch` on the remote pointing at the head of `from` (fetched first): a push of a new ref,
+   * no commit. GitError `non_fast_forward` when `branch` exists already (it is never moved), and
+   * `branch_not_found` when `from` does not exist.
+   */
+  async createBranch(remote: GitRemote, opts: { branch: string; from: string }): Promise<{ sha: string }> {
+    assertBranchName(opts.branch);
+    assertBranchName(opts.from);
+    return this.withRepo(remote, async (repo) => {
+      const sha = await repo.fetchBranch(opts.from);
+      await repo.push(sha, opts.branch, null);
+      return { sha };
+    });
+  }
+
   private repoDir(url: string): string {
     return path.join(this.cacheDir, createHash("sha256").update(url).digest("hex").slice(0, 32));
   }

@@ -36,6 +36,12 @@ export {
   probeKustomize,
   type RenderedObject,
 } from "./kustomize-build.ts";
+export {
+  holdsKubernetesObject,
+  isKustomizationFile,
+  isYamlFile,
+  kustomizationFileNames,
+} from "./manifest-probe.ts";
 export { isSafeRepoPath, normalizeRepoPath } from "./paths.ts";
 export {
   type Conflict,

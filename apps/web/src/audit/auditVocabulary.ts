@@ -39,6 +39,7 @@ export const auditActions = [
   "repository.reveal_webhook_secret",
   "repository.regenerate_webhook_secret",
   "repository.initialize",
+  "repository.create_branch",
   "environment.create",
   "environment.update",
   "environment.delete",

@@ -82,6 +82,35 @@ export function useCreateSuggestedEnvironments() {
   return useAction(trpc.environments.createSuggested.mutate, { invalidate: environmentData });
 }
 
+/**
+ * The suggested environments checked against a connected repository (branch, path, kustomization or
+ * manifests), through Git on the server. Off while no repository is chosen.
+ */
+export function useSuggestionChecks(projectId: MaybeRefOrGetter<string>, repositoryId: MaybeRefOrGetter<string>) {
+  const input = computed(() => ({ projectId: toValue(projectId), repositoryId: toValue(repositoryId) }));
+  return useQuery({
+    queryKey: ["environments.checkSuggested", input],
+    queryFn: () => trpc.environments.checkSuggested.query(input.value),
+    enabled: computed(() => !!input.value.repositoryId),
+    // Asked again when the card is shown again, or when the user asks: not on every focus of the window.
+    refetchOnWindowFocus: false,
+    retry: false,
+  });
+}
+
+/** Creates a suggestion's missing branch from the default branch; the answer is the fresh checks. */
+export function useCreateSuggestedBranch() {
+  const queryClient = useQueryClient();
+  return useAction(trpc.environments.createSuggestedBranch.mutate, {
+    onSuccess: (checks, vars) => {
+      queryClient.setQueryData(
+        ["environments.checkSuggested", { projectId: vars.projectId, repositoryId: vars.repositoryId }],
+        checks,
+      );
+    },
+  });
+}
+
 export function useUpdateEnvironment() {
   return useAction(trpc.environments.update.mutate, {
     fields: [...generalFields, ...gitopsFields],

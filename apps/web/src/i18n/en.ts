@@ -484,6 +484,7 @@ export const en = {
         reveal_webhook_secret: "Revealed the webhook secret",
         regenerate_webhook_secret: "Regenerated the webhook secret",
         initialize: "Initialized the Kubernetes layout",
+        create_branch: "Created a branch",
       },
       environment: {
         create: "Created environment",
@@ -867,6 +868,35 @@ export const en = {
       submit: "Create suggested environments",
       withoutRepository:
         "Without a repository, GitOps stays off until you connect one and turn it on in each environment's settings.",
+      check: {
+        column: "Check",
+        checking: "Checking the repository…",
+        recheck: "Check again",
+        status: {
+          verified: "Verified",
+          "missing-branch": "Branch missing",
+          "missing-path": "Path missing",
+          "no-manifests": "No manifests",
+          unknown: "Not checked",
+          unchecked: "Unchecked",
+        },
+        detail: {
+          kustomization: "kustomization found at {path} on {branch}",
+          manifests: "manifests found at {path} on {branch} ({file})",
+          "missing-branch": "The branch {branch} does not exist in the repository.",
+          "missing-path": "{path} does not exist on {branch}.",
+          "no-manifests":
+            "{path} on {branch} holds {count} file, but no kustomization and no Kubernetes manifest. | {path} on {branch} holds {count} files, but no kustomization and no Kubernetes manifest.",
+          unknown: "The repository could not be read: {reason}",
+          unchecked: "Kept without a passing check: the environment is created as suggested.",
+          noDefaultBranch: "The repository has no default branch to create it from.",
+        },
+        createBranch: "Create branch {branch} from {from}",
+        keepUnchecked: "Keep unchecked",
+        undoUnchecked: "Check it again",
+        pending:
+          "Create the missing branch, or keep each suggestion that did not pass unchecked, before creating the environments.",
+      },
     },
   },
   deployments: {

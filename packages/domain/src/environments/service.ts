@@ -435,7 +435,7 @@ export async function setEnvironmentGrants(
 export async function createSuggestedEnvironments(
   deps: GitOpsDeps,
   actor: Actor,
-  input: { projectId: string; repositoryId: string | null },
+  input: { projectId: string; repositoryId: string | null; unchecked?: readonly string[] },
 ): Promise<Environment[]> {
   return mutate(deps, { actor }, { action: "environment.create", resourceType: "environment" }, async (tx, audit) => {
     const { subject } = await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
@@ -483,7 +483,8 @@ export async function createSuggestedEnvironments(
         resourceId: row.id,
         organizationId: audit.organizationId,
         projectId: audit.projectId,
-        changes: { after: columns(envInput) },
+        // Kept although checking it against the repository did not pass (the user chose so).
+        changes: { after: { ...columns(envInput), ...(input.unchecked?.includes(s.name) ? { unchecked: true } : {}) } },
         result: "success",
       });
     }

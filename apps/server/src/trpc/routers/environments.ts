@@ -1,7 +1,9 @@
 import * as c from "@juanie/contracts";
 import {
   authorizeProject,
+  checkSuggestedEnvironments,
   createEnvironment,
+  createSuggestedBranch,
   createSuggestedEnvironments,
   deleteEnvironment,
   gitopsRemovalPlan,
@@ -47,9 +49,20 @@ export const environmentsRouter = router({
     .mutation(({ ctx, input }) => createEnvironment(ctx.deps, ctx.actor, input)),
   createSuggested: authedProcedure
     .meta({ action: "environment.create" })
-    .input(c.projectRef.extend({ repositoryId: c.uuidSchema.nullable() }))
+    .input(c.createSuggestedEnvironmentsInput)
     .output(z.array(c.environment))
     .mutation(({ ctx, input }) => createSuggestedEnvironments(ctx.deps, ctx.actor, input)),
+  /** The suggestions checked against a connected repository: branch, path, kustomization or manifests. */
+  checkSuggested: authedProcedure
+    .input(c.checkSuggestedEnvironmentsInput)
+    .output(c.suggestionChecks)
+    .query(({ ctx, input }) => checkSuggestedEnvironments(ctx.deps, ctx.actor, input)),
+  /** Creates a suggestion's missing branch from the default branch's head; answers the checks again. */
+  createSuggestedBranch: authedProcedure
+    .meta({ action: "repository.create_branch" })
+    .input(c.createSuggestedBranchInput)
+    .output(c.suggestionChecks)
+    .mutation(({ ctx, input }) => createSuggestedBranch(ctx.deps, ctx.actor, input)),
   update: authedProcedure
     .meta({ action: "environment.update" })
     .input(c.updateEnvironmentInput)
