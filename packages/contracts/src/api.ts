@@ -248,8 +248,27 @@ export const auditEntry = z.object({
   reason: z.string().nullable(),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
+/**
+ * An entry as the log page shows it: the ids resolved to names, as they are now (null when the user,
+ * project, environment or deployment is gone; the page then falls back to the label kept in the entry).
+ * The export keeps the plain entry, with its ids.
+ */
+export const auditListEntry = auditEntry.extend({
+  actorName: z.string().nullable(),
+  organizationName: z.string().nullable(),
+  organizationSlug: z.string().nullable(),
+  projectName: z.string().nullable(),
+  /** The project's organization slug and its own, for a link to the project page. */
+  projectPath: z.object({ organizationSlug: z.string(), projectSlug: z.string() }).nullable(),
+  environmentId: z.string().nullable(),
+  environmentName: z.string().nullable(),
+  /** The deployment's #n in its project, when the entry is about a deployment that still exists. */
+  deploymentNumber: z.number().nullable(),
+});
+export type AuditListEntry = z.infer<typeof auditListEntry>;
 export const auditFilter = z.object({
   organizationId: uuidSchema.optional(),
+  projectId: uuidSchema.optional(),
   actorId: uuidSchema.optional(),
   action: z.string().trim().max(100).optional(),
   resourceType: z.string().trim().max(50).optional(),
@@ -259,7 +278,7 @@ export const auditFilter = z.object({
 });
 export type AuditFilter = z.infer<typeof auditFilter>;
 export const listAuditInput = auditFilter.extend({ cursor: cursorSchema, limit: limitSchema });
-export const auditPage = page(auditEntry);
+export const auditPage = page(auditListEntry);
 
 // ---------- notifications ----------
 

@@ -222,7 +222,14 @@ export const environment = z.object({
     })
     .nullable(),
   lastDeployment: z
-    .object({ id: z.string(), status: z.string(), commitSha: z.string().nullable(), createdAt: z.string() })
+    .object({
+      id: z.string(),
+      /** #n in the project. */
+      number: z.number(),
+      status: z.string(),
+      commitSha: z.string().nullable(),
+      createdAt: z.string(),
+    })
     .nullable(),
   createdAt: z.string(),
 });
@@ -348,6 +355,8 @@ export const conflictEntry = z.object({ field: z.string(), base: z.unknown(), th
 
 export const deploymentSummary = z.object({
   id: z.string(),
+  /** #1, #2, … in its project. */
+  number: z.number(),
   projectId: z.string(),
   project: z.object({ id: z.string(), name: z.string(), slug: z.string(), organizationSlug: z.string() }),
   environment: z.object({ id: z.string(), name: z.string(), type: environmentTypeSchema }),

@@ -5,10 +5,17 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 
 const query = auditFilter.extend({
-  format: z.enum(["csv", "json"], { message: "must be csv or json" }).default("csv"),
+  format: z.enum(["csv", "json", "jsonl"], { message: "must be csv, json or jsonl" }).default("csv"),
 });
 
-/** GET /api/audit/export?format=csv|json&<filters>: a streamed download of every matching entry. */
+const contentTypes = {
+  csv: "text/csv; charset=utf-8",
+  json: "application/json; charset=utf-8",
+  // JSON lines: one entry per line.
+  jsonl: "application/x-ndjson",
+} as const;
+
+/** GET /api/audit/export?format=csv|json|jsonl&<filters>: a streamed download of every matching entry. */
 export function registerAuditExport(
   app: FastifyInstance,
   deps: Deps,
@@ -37,7 +44,7 @@ export function registerAuditExport(
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     reply
-      .header("content-type", format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8")
+      .header("content-type", contentTypes[format])
       .header("content-disposition", `attachment; filename="juanie-audit-${stamp}.${format}"`);
     async function* all() {
       if (!first.done) yield first.value;

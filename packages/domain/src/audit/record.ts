@@ -1,4 +1,5 @@
-import { auditLogs, type Executor } from "@juanie/db";
+import { auditLogs, type Executor, projects } from "@juanie/db";
+import { sql } from "drizzle-orm";
 
 export type AuditResult = "success" | "denied" | "failed";
 
@@ -50,7 +51,13 @@ export async function recordAudit(db: Executor, rec: AuditRecord): Promise<void>
     action: rec.action,
     resourceType: rec.resourceType,
     resourceId: rec.resourceId ?? null,
-    organizationId: rec.organizationId ?? null,
+    // An entry about a project always carries its organization, so the organization's filter finds it
+    // (system entries often know only the project).
+    organizationId:
+      rec.organizationId ??
+      (rec.projectId
+        ? sql`(select ${projects.organizationId} from ${projects} where ${projects.id} = ${rec.projectId})`
+        : null),
     projectId: rec.projectId ?? null,
     changes: redactChanges(rec.changes ?? null),
     ip: normaliseIp(rec.ip),

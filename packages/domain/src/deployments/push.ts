@@ -3,6 +3,7 @@ import { deployments, type Executor, environments, repositories, webhookDeliveri
 import { GitError, isValidBranchName } from "@juanie/git";
 import { type ProviderKind, parseWebhook, verifyGitHubSignature, verifyGitLabToken } from "@juanie/providers";
 import { and, eq, isNotNull, lt, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/record.ts";
 import { advanceRollouts } from "../clusters/status.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
@@ -96,6 +97,7 @@ export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): 
         .returning();
       if (row) {
         await recordObserved(tx, row.id, c.authorName);
+        await auditObserved(tx, "deployment.push", row, env, { author: c.authorName, authorEmail: c.authorEmail });
         await publishChange(tx, row);
         recorded++;
       }
@@ -148,6 +150,10 @@ export async function recordAppliedRevision(deps: GitOpsDeps, environmentId: str
         .returning();
       if (row) {
         await recordObserved(tx, row.id, c?.authorName ?? "an unknown author");
+        await auditObserved(tx, "deployment.flux_applied", row, env, {
+          author: c?.authorName ?? null,
+          authorEmail: c?.authorEmail ?? null,
+        });
         await publishChange(tx, row);
       }
     });
@@ -159,6 +165,38 @@ async function recordObserved(tx: Executor, deploymentId: string, author: string
   await tx.execute(
     sql`insert into deployment_events (deployment_id, from_status, to_status, message) values (${deploymentId}, 'pending', 'committed', ${`pushed by ${author}`})`,
   );
+}
+
+/**
+ * The audit entry of a deployment the platform observed rather than made (a push to the branch, or a
+ * revision Flux applied): in the project's and its organization's log, by the commit's author as Git
+ * names them (not a user account: anyone can write any author into a commit).
+ */
+async function auditObserved(
+  tx: Executor,
+  action: "deployment.push" | "deployment.flux_applied",
+  d: typeof deployments.$inferSelect,
+  env: typeof environments.$inferSelect,
+  author: { author: string | null; authorEmail: string | null },
+) {
+  await recordAudit(tx, {
+    actorId: null,
+    actorLabel: (author.author || (action === "deployment.push" ? "git" : "flux")).slice(0, 200),
+    action,
+    resourceType: "deployment",
+    resourceId: d.id,
+    projectId: d.projectId,
+    changes: {
+      after: {
+        number: d.number,
+        environment: env.name,
+        branch: d.branch,
+        commit: d.commitSha,
+        ...author,
+      },
+    },
+    result: "success",
+  });
 }
 
 async function enqueueSync(tx: Executor, env: { id: string; repositoryId: string | null }) {

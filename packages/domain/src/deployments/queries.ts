@@ -39,6 +39,7 @@ function summaryOf(r: {
   const status = isDeploymentStatus(r.d.status) ? r.d.status : "pending";
   return {
     id: r.d.id,
+    number: r.d.number,
     projectId: r.d.projectId,
     project: r.project,
     environment: { id: r.env.id, name: r.env.name, type: r.env.type },

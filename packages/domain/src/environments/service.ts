@@ -267,7 +267,13 @@ async function toEnvironment(
     myPermission: await environmentPermissionOf(db, actor, env, subject),
     ...(await liveGitops(db, env)),
     lastDeployment: last
-      ? { id: last.id, status: last.status, commitSha: last.commitSha, createdAt: last.createdAt.toISOString() }
+      ? {
+          id: last.id,
+          number: last.number,
+          status: last.status,
+          commitSha: last.commitSha,
+          createdAt: last.createdAt.toISOString(),
+        }
       : null,
     createdAt: env.createdAt.toISOString(),
   };
