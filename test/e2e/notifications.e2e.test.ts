@@ -133,7 +133,10 @@ describe("notifications in the browser", () => {
     await screenshot(page, "notifications-02-selected-zh-CN");
     await page.click(id("mark-selected-read"));
     await page.waitForSelector(`${id("notification-bell")}[data-count="1"]`);
-    expect(await page.$$(`${id("notification-item")}[data-unread="true"]`)).toHaveLength(1);
+    // The count and the list are separate queries: the list catches up when its refetch lands.
+    await expect
+      .poll(async () => (await page.$$(`${id("notification-item")}[data-unread="true"]`)).length, { timeout: 15_000 })
+      .toBe(1);
 
     // Muting the project from a notification's menu: Bob's next request tells Carol nothing.
     await page.click(`${id("notification-row")} >> nth=0 >> ${id("notification-menu")}`);
