@@ -1,5 +1,5 @@
 import { setupInput, signInInput } from "@juanie/contracts";
-import { queryOptions, useQuery, useQueryClient } from "@tanstack/vue-query";
+import { type QueryClient, queryOptions, useQuery, useQueryClient } from "@tanstack/vue-query";
 import { useRouter } from "vue-router";
 import { trpc } from "../api/trpc.ts";
 import { useAction } from "../api/useAction.ts";
@@ -44,6 +44,8 @@ export function useSignIn() {
     fields: ["login", "password"],
     schema: signInInput,
     onSuccess: (me) => {
+      // A session that ended without signing out (expired, revoked) left its data cached: start afresh.
+      forgetUserData(queryClient);
       queryClient.setQueryData(meQuery.queryKey, me);
     },
   });
@@ -54,9 +56,32 @@ export function useSignOut() {
   const router = useRouter();
   return useAction(trpc.auth.signOut.mutate, {
     onSuccess: async () => {
-      queryClient.clear();
+      // Leave the signed-in pages first, so none of them refetches into the cleared cache (or sends
+      // the next user back to this one's page through a returnTo), then forget everything.
       queryClient.setQueryData(meQuery.queryKey, null);
       await router.push({ name: "sign-in" });
+      forgetUserData(queryClient);
     },
   });
+}
+
+/** localStorage keys that are preferences of this browser rather than of whoever was signed in. */
+const browserPreferences = new Set(["juanie.locale", "juanie.theme"]);
+
+/**
+ * Drops everything the previous user could see: the whole query cache (orgs, projects, deployments,
+ * notifications…) and what the app remembered for them in localStorage (e.g. the deploy form's
+ * workload choice per environment). The language and theme stay: they belong to the browser.
+ */
+export function forgetUserData(queryClient: QueryClient): void {
+  queryClient.clear();
+  queryClient.setQueryData(meQuery.queryKey, null);
+  try {
+    const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
+    for (const key of keys) {
+      if (key?.startsWith("juanie.") && !browserPreferences.has(key)) localStorage.removeItem(key);
+    }
+  } catch {
+    // storage unavailable (private mode): nothing was remembered there
+  }
 }

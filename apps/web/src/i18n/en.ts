@@ -35,6 +35,7 @@ export const en = {
     userMenu: "Account menu",
     profile: "Profile",
     signOut: "Sign out",
+    navMenu: "Menu",
   },
   theme: { useDark: "Switch to dark theme", useLight: "Switch to light theme" },
   account: {

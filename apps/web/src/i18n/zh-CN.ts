@@ -36,6 +36,7 @@ export const zhCN: Messages = {
     userMenu: "账户菜单",
     profile: "个人资料",
     signOut: "退出登录",
+    navMenu: "菜单",
   },
   theme: { useDark: "切换到深色主题", useLight: "切换到浅色主题" },
   account: {
