@@ -268,8 +268,19 @@ describe("export", () => {
     const body: unknown = await res.json();
     const entries = auditEntry.array().parse(body);
     const listed = await adaS.api.audit.list.query({ organizationId: acme, result: "denied", limit: 200 });
-    expect(entries).toEqual(listed.items);
+    // The export keeps the plain entry (ids, no names resolved now), the list adds names.
+    expect(entries).toEqual(auditEntry.array().parse(listed.items));
     expect(entries).toHaveLength(2);
+  });
+
+  it("JSONL: one entry per line, the same entries as the JSON export", async () => {
+    const res = await adaS.fetch(`/api/audit/export?format=jsonl&organizationId=${acme}&result=denied`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="juanie-audit-[0-9TZ-]+\.jsonl"$/);
+    const lines = (await res.text()).split("\n").filter((l) => l !== "");
+    const json = await (await adaS.fetch(`/api/audit/export?format=json&organizationId=${acme}&result=denied`)).json();
+    expect(lines.map((l) => JSON.parse(l))).toEqual(json);
+    expect(lines).toHaveLength(2);
   });
 
   it("an export with nothing to export is still valid", async () => {
@@ -282,7 +293,7 @@ describe("export", () => {
   it("bad export parameters are refused naming the parameter", async () => {
     const res = await adaS.fetch(`/api/audit/export?format=xlsx&organizationId=${acme}`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ code: "INVALID_INPUT", message: "Invalid input: format: must be csv or json" });
+    expect(await res.json()).toEqual({ code: "INVALID_INPUT", message: "Invalid input: format: must be csv, json or jsonl" });
   });
 });
 

@@ -201,6 +201,8 @@ const expected: Record<string, Record<Role, Outcome>> = {
 const unaudited: Record<string, string> = {
   "notifications.markRead": "changes only the caller's own, unshared state",
   "notifications.markAllRead": "changes only the caller's own, unshared state",
+  // Muting needs read access to the project (checked); it changes only which notifications the caller gets.
+  "notifications.muteProject": "changes only the caller's own notification preferences",
   // A dry run (a mutation only because it takes a deploy form): renders the diff, changes and records nothing.
   // It still reads the environment's repository, so it takes the deploy permission: see `guardedUnaudited`.
   "deployments.preview": "dry run, changes nothing",

@@ -74,7 +74,11 @@ const browserPreferences = new Set(["juanie.locale", "juanie.theme"]);
  * workload choice per environment). The language and theme stay: they belong to the browser.
  */
 export function forgetUserData(queryClient: QueryClient): void {
-  queryClient.clear();
+  // Everything but "who is signed in" (set to nobody) and the instance's setup status. The `me` query
+  // itself must stay in the cache: the header observes it for the app's whole life, and an observer of
+  // a removed query never sees the next user's data.
+  const kept = new Set([meQuery.queryKey[0], setupStatusQuery.queryKey[0]]);
+  queryClient.removeQueries({ predicate: (query) => !kept.has(String(query.queryKey[0])) });
   queryClient.setQueryData(meQuery.queryKey, null);
   try {
     const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
