@@ -293,7 +293,10 @@ describe("export", () => {
   it("bad export parameters are refused naming the parameter", async () => {
     const res = await adaS.fetch(`/api/audit/export?format=xlsx&organizationId=${acme}`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ code: "INVALID_INPUT", message: "Invalid input: format: must be csv, json or jsonl" });
+    expect(await res.json()).toEqual({
+      code: "INVALID_INPUT",
+      message: "Invalid input: format: must be csv, json or jsonl",
+    });
   });
 });
 
