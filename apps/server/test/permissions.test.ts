@@ -156,6 +156,8 @@ const expected: Record<string, Record<Role, Outcome>> = {
   "environments.createSuggestedBranch": projectMaintainers,
   "environments.update": projectMaintainers,
   "environments.setGrants": projectMaintainers,
+  "environments.reorder": projectMaintainers,
+  "environments.acknowledgeBypass": projectMaintainers,
   // Clusters and their Flux: organization admins only (members see clusters, to bind environments).
   "clusters.register": orgAdmins,
   "clusters.update": orgAdmins,
@@ -788,6 +790,17 @@ const calls: Record<string, (s: Session, w: World) => Promise<unknown>> = {
       environmentId: w.gitops.editMe,
       grants: [{ subjectType: "user", subjectId: projectTargets.change.id, permission: "deploy" }],
     }),
+  "environments.reorder": async (s, w) => {
+    // The project's environments as they are at the call (others create and delete some), last first.
+    const rows = await back.handle.db
+      .select({ id: environments.id })
+      .from(environments)
+      .where(eq(environments.projectId, w.project))
+      .orderBy(environments.position);
+    return s.api.environments.reorder.mutate({ projectId: w.project, order: rows.map((r) => r.id).reverse() });
+  },
+  "environments.acknowledgeBypass": (s, w) =>
+    s.api.environments.acknowledgeBypass.mutate({ environmentId: w.gitops.prod }),
   "environments.delete": (s, w) => s.api.environments.delete.mutate({ environmentId: w.gitops.doomed }),
   "clusters.register": (s, w) =>
     s.api.clusters.register.mutate({

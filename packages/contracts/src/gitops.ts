@@ -185,6 +185,8 @@ export const environment = z.object({
   projectId: z.string(),
   name: z.string(),
   type: environmentTypeSchema,
+  /** Place in the project's promotion order, 0 first. */
+  position: z.number(),
   cloudProvider: z.string().nullable(),
   region: z.string().nullable(),
   approvalRequired: z.boolean(),
@@ -231,9 +233,42 @@ export const environment = z.object({
       createdAt: z.string(),
     })
     .nullable(),
+  /**
+   * Commits that reached this environment without its approvals since a maintainer last acknowledged them
+   * (null when there are none): how many, and the newest, with its author as Git names them.
+   */
+  bypass: z
+    .object({
+      count: z.number(),
+      latest: z.object({
+        id: z.string(),
+        number: z.number(),
+        commitSha: z.string().nullable(),
+        author: z.string().nullable(),
+        createdAt: z.string(),
+      }),
+    })
+    .nullable(),
   createdAt: z.string(),
 });
 export type Environment = z.infer<typeof environment>;
+
+export const reorderEnvironmentsInput = z.object({
+  projectId: uuidSchema,
+  order: z.array(uuidSchema).min(1).max(100),
+});
+
+/** Whether the Git host protects an environment's branch, as far as the repository's credential can tell. */
+export const branchProtection = z.object({
+  provider: z.enum(["github", "gitlab", "git"]),
+  branch: z.string().nullable(),
+  /** protected / unprotected: the host's API said so; unknown: no API, no token, or the API refused (reason). */
+  status: z.enum(["protected", "unprotected", "unknown"]),
+  reason: z.string().nullable(),
+  /** Where the host's branch protection settings are, when known. */
+  settingsUrl: z.string().nullable(),
+});
+export type BranchProtection = z.infer<typeof branchProtection>;
 
 /** The seeds' suggested environments for a new project. */
 export const suggestedEnvironments = [
@@ -370,6 +405,10 @@ export const deploymentSummary = z.object({
   author: z.string().nullable(),
   requestedBy: userSummary.nullable(),
   rollbackOfId: z.string().nullable(),
+  /** The deployment of an earlier environment this one promoted ("Promote to …"). */
+  promotedFromId: z.string().nullable(),
+  /** A commit that reached a gated environment without its approvals (a push, a merge at the Git host). */
+  bypassedApproval: z.boolean(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });
@@ -404,6 +443,8 @@ export const deploymentDetail = deploymentSummary.extend({
   approvalBlocked: z.object({ needed: z.number(), possible: z.number(), approvers: z.array(z.string()) }).nullable(),
   /** Approved "break glass" by an organization admin, regardless of the quorum: by whom, why, when. */
   breakGlass: z.object({ by: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  /** The source of a promotion: its number and environment, for the link. */
+  promotedFrom: z.object({ id: z.string(), number: z.number(), environmentName: z.string() }).nullable(),
   /** The rule the environment has now, when it differs from the one this request keeps (its snapshot). */
   currentMinApprovals: z.number().nullable(),
   canApprove: z.boolean(),
@@ -482,6 +523,58 @@ export const breakGlassInput = z.object({
     .min(1, { message: "is required: say why the approval cannot wait" })
     .max(2000, { message: "must be at most 2000 characters" }),
 });
+/** What a rollback to a deployment would undo: shown in the rollback dialog before confirming. */
+export const rollbackPreview = z.object({
+  target: z.object({ id: z.string(), number: z.number(), commitSha: z.string(), createdAt: z.string() }),
+  environmentName: z.string(),
+  branch: z.string(),
+  path: z.string(),
+  /** The branch head the preview was made on. */
+  head: z.string(),
+  /** The environment's files are already as they were at the target. */
+  nothingToUndo: z.boolean(),
+  /** Deployments made in the environment since the target, newest first: what the rollback supersedes. */
+  deployments: z.array(
+    z.object({
+      id: z.string(),
+      number: z.number(),
+      method: deploymentMethodSchema,
+      status: deploymentStatusSchema,
+      /** Committed to Git (and what the rollback undoes), rather than still waiting or failed. */
+      landed: z.boolean(),
+      author: z.string().nullable(),
+      requestedBy: userSummary.nullable(),
+      createdAt: z.string(),
+      commitSha: z.string().nullable(),
+      commitMessage: z.string().nullable(),
+      version: z.string().nullable(),
+      fields: z.array(fieldChange),
+      bypassedApproval: z.boolean(),
+    }),
+  ),
+  moreDeployments: z.boolean(),
+  /** Commits on the environment's path since the target's commit, newest first (pushes included). */
+  commits: z.array(
+    z.object({
+      sha: z.string(),
+      subject: z.string(),
+      author: z.string(),
+      committedAt: z.string(),
+      deploymentNumber: z.number().nullable(),
+    }),
+  ),
+  moreCommits: z.boolean(),
+  changedFiles: z.array(z.string()),
+  /** The rollback commit's file changes. */
+  diff: z.string(),
+  /** The environment as kustomize renders it now and after the rollback. */
+  render: z.discriminatedUnion("verified", [
+    z.object({ verified: z.literal(true), tool: z.string(), diff: z.string(), changes: z.array(fieldChange) }),
+    z.object({ verified: z.literal(false), reason: z.string() }),
+  ]),
+});
+export type RollbackPreview = z.infer<typeof rollbackPreview>;
+
 export const rollbackInput = z.object({
   deploymentId: uuidSchema,
   message: z.string().trim().max(2000).optional(),

@@ -497,6 +497,12 @@ export const environments = pgTable(
     lastPolledAt: timestamp("last_polled_at", { withTimezone: true }),
     /** Place in the project's promotion order (development → staging → production by default); lower comes first. */
     position: integer("position").notNull().default(0),
+    /**
+     * The project's deployment number (#n) up to which a maintainer acknowledged the commits that reached this
+     * gated environment without its approvals: the warning lists those recorded after it. A number, not a
+     * time: a pushed commit's date is its author's, not when the platform saw it.
+     */
+    bypassAcknowledgedThrough: integer("bypass_acknowledged_through").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -54,11 +54,12 @@ export {
   type WorkloadSummary,
 } from "./plan-deploy.ts";
 export { compareQuantities, isQuantity, parseQuantity, type Quantity } from "./quantity.ts";
-export { diffRendered, type RenderedChange } from "./render-diff.ts";
+export { diffRendered, objectLabel, type RenderedChange } from "./render-diff.ts";
 export { filesFromRecord, filesWithChanges, type RepoFiles, snapshotRepoFiles } from "./repo-files.ts";
 export { newRepositoryLayout, type RepositoryLayoutOptions } from "./repository-layout.ts";
 export { unifiedDiff } from "./unified-diff.ts";
 export {
+  displayYaml,
   planVerifiedDeploy,
   type RenderCheck,
   renderedDeployValues,

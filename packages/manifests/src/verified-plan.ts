@@ -121,7 +121,7 @@ export function cachedBuild(tool: KustomizeTool, files: Record<string, string>, 
 // ---------- the target as kustomize renders it ----------
 
 /** Rendered YAML for people: kustomize sorts keys, so `name` is moved back to the front of each item. */
-function displayYaml(value: Json): string {
+export function displayYaml(value: Json): string {
   const reorder = (v: Json): Json => {
     if (Array.isArray(v)) return v.map(reorder);
     if (!isObject(v)) return v;

@@ -44,6 +44,20 @@ export const auditActions = [
   "environment.update",
   "environment.delete",
   "environment.set_permissions",
+  "environment.reorder",
+  "environment.acknowledge_bypass",
+  "environment.flux.sync",
+  "environment.flux.sync_with_source",
+  "environment.flux.suspend",
+  "environment.flux.resume",
+  "cluster.register",
+  "cluster.update",
+  "cluster.delete",
+  "cluster.check",
+  "flux.install",
+  "flux.upgrade",
+  "flux.uninstall",
+  "flux.adopt",
   "deployment.request",
   "deployment.approve",
   "deployment.approve_break_glass",
@@ -54,6 +68,9 @@ export const auditActions = [
   "deployment.rollback",
   "deployment.manual",
   "deployment.manual_status",
+  "deployment.push",
+  "deployment.flux_applied",
+  "deployment.bypassed_approval",
 ] as const;
 
 export const auditResourceTypes = [
@@ -66,4 +83,5 @@ export const auditResourceTypes = [
   "repository",
   "environment",
   "deployment",
+  "cluster",
 ] as const;

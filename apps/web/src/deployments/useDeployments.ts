@@ -170,11 +170,13 @@ export interface WorkloadChoice {
 export function useDeployableValues(
   environmentId: MaybeRefOrGetter<string>,
   choice: MaybeRefOrGetter<WorkloadChoice> = {},
+  opts: { enabled?: MaybeRefOrGetter<boolean> } = {},
 ) {
   const input = computed(() => ({ environmentId: toValue(environmentId), ...toValue(choice) }));
   return useQuery({
     queryKey: ["deployments.deployableValues", input],
     queryFn: () => trpc.deployments.deployableValues.query(input.value),
+    enabled: computed(() => toValue(opts.enabled ?? true)),
     staleTime: Number.POSITIVE_INFINITY,
     gcTime: 0,
     refetchOnWindowFocus: false,

@@ -131,3 +131,23 @@ export function useDeleteEnvironment() {
     invalidate: [...environmentData, ["deployments.list"]],
   });
 }
+
+/** A maintainer has seen the commits that bypassed an environment's approvals. */
+export function useAcknowledgeBypass() {
+  return useAction(trpc.environments.acknowledgeBypass.mutate, { invalidate: environmentData });
+}
+
+/** The project's promotion order. */
+export function useReorderEnvironments() {
+  return useAction(trpc.environments.reorder.mutate, { fields: ["order"], invalidate: environmentData });
+}
+
+/** Whether the Git host protects an environment's branch (asked when the settings open). */
+export function useBranchProtection(environmentId: MaybeRefOrGetter<string | null>) {
+  return useQuery({
+    queryKey: ["environments.branchProtection", computed(() => toValue(environmentId))],
+    queryFn: () => trpc.environments.branchProtection.query({ environmentId: toValue(environmentId)! }),
+    enabled: computed(() => !!toValue(environmentId)),
+    staleTime: 30_000,
+  });
+}

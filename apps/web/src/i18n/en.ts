@@ -432,6 +432,7 @@ export const en = {
       repository: "Repository",
       environment: "Environment",
       deployment: "Deployment",
+      cluster: "Cluster",
     },
     actions: {
       auth: {
@@ -492,6 +493,26 @@ export const en = {
         update: "Updated environment",
         delete: "Deleted environment",
         set_permissions: "Changed environment permissions",
+        reorder: "Changed the promotion order",
+        acknowledge_bypass: "Acknowledged commits that bypassed approval",
+        flux: {
+          sync: "Asked Flux to sync",
+          sync_with_source: "Asked Flux to sync with its source",
+          suspend: "Suspended Flux reconciliation",
+          resume: "Resumed Flux reconciliation",
+        },
+      },
+      cluster: {
+        register: "Registered a cluster",
+        update: "Updated a cluster",
+        delete: "Removed a cluster",
+        check: "Checked a cluster's connection",
+      },
+      flux: {
+        install: "Installed Flux",
+        upgrade: "Upgraded Flux",
+        uninstall: "Uninstalled Flux",
+        adopt: "Adopted an existing Flux",
       },
       deployment: {
         request: "Requested a deployment",
@@ -504,6 +525,9 @@ export const en = {
         manual: "Recorded a manual deployment",
         manual_status: "Reported a manual deployment's status",
         retry: "Retried a stuck deployment",
+        push: "Pushed to an environment's branch",
+        flux_applied: "Flux applied an unrecorded revision",
+        bypassed_approval: "Pushed past an environment's approvals",
       },
     },
   },
@@ -518,6 +542,7 @@ export const en = {
     markAllRead: "Mark all read",
     viewAll: "View all notifications",
     unknownKind: "New notification ({kind})",
+    unknownAuthor: "someone",
     kinds: {
       invitation: { received: "{invitedBy} invited you to join {organizationName} as {role}." },
       org: { role_changed: "Your role in {organizationName} is now {role}." },
@@ -534,6 +559,8 @@ export const en = {
         failed: "Your deployment #{deploymentNumber} to {environmentName} in {projectName} failed: {what}.",
         break_glass:
           "{actor} approved deployment #{deploymentNumber} to {environmentName} in {projectName} without its approvals (break glass): {reason}",
+        bypassed_approval:
+          "{author} pushed {commitSha} to {environmentName} in {projectName} without its approvals: recorded as deployment #{deploymentNumber}.",
       },
       cluster: { flux_unhealthy: "Flux on the cluster {clusterName} is unhealthy: {components}." },
     },
@@ -721,6 +748,34 @@ export const en = {
     },
   },
   environments: {
+    bypass: {
+      title:
+        "{count} commit reached this environment without its approvals | {count} commits reached this environment without its approvals",
+      latest: "Latest: #{number} {sha} by {author}, {when}",
+      unknownAuthor: "an unknown author",
+      hint: "Pushed or merged at the Git host, not through Juanie. Protect the branch so that only Juanie's credential can push (see the environment's settings).",
+      acknowledge: "Acknowledge",
+    },
+    order: {
+      button: "Promotion order",
+      title: "Promotion order",
+      description: "“Promote to …” on an environment offers the next one in this order.",
+      up: "Move {name} earlier",
+      down: "Move {name} later",
+    },
+    protection: {
+      title: "Protecting the branch {branch}",
+      status: { protected: "Protected at the Git host", unprotected: "Not protected", unknown: "Protection unknown" },
+      why: "Approvals guard the deployments made through Juanie. A push or a merge at the Git host reaches the branch without them; Juanie records such commits as having bypassed approval and tells the project's maintainers.",
+      howto: {
+        github:
+          "On GitHub: Settings → Branches (or Rules → Rulesets), add a rule for {branch} that requires a pull request and lets only the account or token Juanie uses push.",
+        gitlab:
+          "On GitLab: Settings → Repository → Protected branches, protect {branch} with “Allowed to push and merge” set to the account Juanie uses only.",
+        git: "At your Git host, protect {branch} so that only the credential Juanie uses may push: GitHub branch protection or rulesets, GitLab protected branches, or Gitea branch protection with a push allowlist.",
+      },
+      openSettings: "Open the branch settings at the Git host",
+    },
     title: "Environments",
     new: "New environment",
     emptyReadOnly: "No environments yet. Project owners and maintainers can create them.",
@@ -760,6 +815,7 @@ export const en = {
       wait: "Wait for workloads",
     },
     card: {
+      promote: "Promote to {environment}",
       deploy: "Deploy",
       requestDeploy: "Deploy (needs approval)",
       gitopsOn: "GitOps: {branch} → {path}",
@@ -901,6 +957,13 @@ export const en = {
     },
   },
   deployments: {
+    bypassed: "Bypassed approval",
+    promote: {
+      title: "Promote from {from} to {environment}",
+      from: "Promoting what {environment} runs (deployment #{number}): its image is filled in below.",
+      fromNoDeployment: "Promoting what {environment} runs: its image is filled in below.",
+      all: "Also take replicas, environment variables, resources and probes from {environment}",
+    },
     title: "Deployments",
     globalDescription: "Deployments of every project you can see.",
     empty: "No deployments match these filters.",
@@ -1045,6 +1108,9 @@ export const en = {
       title: "Deployment to {environment}",
       requestedBy: "Requested by {name} on {time}",
       recordedAt: "Recorded on {time}",
+      promotedFrom: "Promoted from #{number} ({environment})",
+      bypassNote:
+        "This commit reached {environment} without the environment's approvals: it was pushed or merged at the Git host, not through Juanie.",
       rollbackOf: "Rolls the environment back to an earlier deployment",
       error: "What went wrong",
       details: "Details",
@@ -1155,6 +1221,17 @@ export const en = {
       hint: "Deploy again: the form then starts from what the branch has now.",
     },
     rollback: {
+      loading: "Looking at what the rollback undoes…",
+      nothingToUndo: "{environment} already has the files of this deployment: there is nothing to roll back.",
+      sections: "What the rollback changes",
+      tabs: { undone: "What it undoes", rendered: "Rendered", files: "Files" },
+      supersedes:
+        "{count} deployment since this one, superseded by the rollback | {count} deployments since this one, superseded by the rollback",
+      byWhen: "{who}, {when}",
+      changed: "Changed: {fields}",
+      notLanded: "Not in Git yet: it would still be committed after the rollback unless cancelled.",
+      more: "Only the newest 100 are listed.",
+      commits: "{count} commit to {path} since | {count} commits to {path} since",
       button: "Roll back to this deployment",
       title: "Roll back",
       explanation:

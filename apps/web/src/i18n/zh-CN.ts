@@ -418,6 +418,7 @@ export const zhCN: Messages = {
       repository: "仓库",
       environment: "环境",
       deployment: "部署",
+      cluster: "集群",
     },
     actions: {
       auth: {
@@ -474,6 +475,26 @@ export const zhCN: Messages = {
         update: "更新环境",
         delete: "删除环境",
         set_permissions: "修改环境权限",
+        reorder: "调整晋级顺序",
+        acknowledge_bypass: "确认绕过审批的提交",
+        flux: {
+          sync: "请求 Flux 同步",
+          sync_with_source: "请求 Flux 连同源一起同步",
+          suspend: "暂停 Flux 调谐",
+          resume: "恢复 Flux 调谐",
+        },
+      },
+      cluster: {
+        register: "注册集群",
+        update: "更新集群",
+        delete: "移除集群",
+        check: "检查集群连接",
+      },
+      flux: {
+        install: "安装 Flux",
+        upgrade: "升级 Flux",
+        uninstall: "卸载 Flux",
+        adopt: "接管已有的 Flux",
       },
       deployment: {
         request: "发起部署",
@@ -486,6 +507,9 @@ export const zhCN: Messages = {
         manual: "记录手动部署",
         manual_status: "报告手动部署状态",
         retry: "重试卡住的部署",
+        push: "推送到环境分支",
+        flux_applied: "Flux 应用了未记录的版本",
+        bypassed_approval: "绕过环境审批的推送",
       },
     },
   },
@@ -500,6 +524,7 @@ export const zhCN: Messages = {
     markAllRead: "全部标为已读",
     viewAll: "查看全部通知",
     unknownKind: "新通知（{kind}）",
+    unknownAuthor: "某人",
     kinds: {
       invitation: { received: "{invitedBy} 邀请你以{role}身份加入 {organizationName}。" },
       org: { role_changed: "你在 {organizationName} 的角色已变更为{role}。" },
@@ -516,6 +541,8 @@ export const zhCN: Messages = {
         failed: "你在项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber} 失败了：{what}。",
         break_glass:
           "{actor} 未经审批（破窗）批准了项目 {projectName} 部署到 {environmentName} 的 #{deploymentNumber}：{reason}",
+        bypassed_approval:
+          "{author} 未经审批直接向项目 {projectName} 的 {environmentName} 推送了 {commitSha}，已记录为部署 #{deploymentNumber}。",
       },
       cluster: { flux_unhealthy: "集群 {clusterName} 上的 Flux 不健康：{components}。" },
     },
@@ -697,6 +724,33 @@ export const zhCN: Messages = {
     },
   },
   environments: {
+    bypass: {
+      title: "有 {count} 个提交未经审批到达了此环境",
+      latest: "最近一次：#{number} {sha}，作者 {author}，{when}",
+      unknownAuthor: "未知作者",
+      hint: "这些提交是在 Git 托管平台上直接推送或合并的，没有经过 Juanie。请保护该分支，只允许 Juanie 使用的凭据推送（见环境设置）。",
+      acknowledge: "确认已知晓",
+    },
+    order: {
+      button: "晋级顺序",
+      title: "晋级顺序",
+      description: "环境上的“晋级到 …”会提供此顺序中的下一个环境。",
+      up: "将 {name} 上移",
+      down: "将 {name} 下移",
+    },
+    protection: {
+      title: "保护分支 {branch}",
+      status: { protected: "已在 Git 托管平台上受保护", unprotected: "未受保护", unknown: "保护状态未知" },
+      why: "审批只能约束通过 Juanie 发起的部署。在 Git 托管平台上直接推送或合并的提交会绕过审批到达该分支；Juanie 会把这类提交记录为绕过审批，并通知项目维护者。",
+      howto: {
+        github:
+          "在 GitHub 上：Settings → Branches（或 Rules → Rulesets），为 {branch} 添加规则：要求通过拉取请求合并，并只允许 Juanie 使用的账号或令牌推送。",
+        gitlab:
+          "在 GitLab 上：Settings → Repository → Protected branches，保护 {branch}，将“Allowed to push and merge”设为仅 Juanie 使用的账号。",
+        git: "请在你的 Git 托管平台上保护 {branch}，只允许 Juanie 使用的凭据推送：GitHub 的分支保护或规则集、GitLab 的受保护分支，或 Gitea 的分支保护（推送白名单）。",
+      },
+      openSettings: "打开 Git 托管平台的分支设置",
+    },
     title: "环境",
     new: "新建环境",
     emptyReadOnly: "还没有环境。项目所有者和维护者可以创建环境。",
@@ -736,6 +790,7 @@ export const zhCN: Messages = {
       wait: "等待工作负载",
     },
     card: {
+      promote: "晋级到 {environment}",
       deploy: "部署",
       requestDeploy: "部署（需审批）",
       gitopsOn: "GitOps：{branch} → {path}",
@@ -869,6 +924,13 @@ export const zhCN: Messages = {
     },
   },
   deployments: {
+    bypassed: "绕过了审批",
+    promote: {
+      title: "从 {from} 晋级到 {environment}",
+      from: "晋级 {environment} 当前运行的内容（部署 #{number}）：下方已填入它的镜像。",
+      fromNoDeployment: "晋级 {environment} 当前运行的内容：下方已填入它的镜像。",
+      all: "同时采用 {environment} 的副本数、环境变量、资源和探针",
+    },
     title: "部署",
     globalDescription: "你可以查看的所有项目的部署。",
     empty: "没有符合筛选条件的部署。",
@@ -1012,6 +1074,8 @@ export const zhCN: Messages = {
       title: "部署到 {environment}",
       requestedBy: "{name} 于 {time} 发起",
       recordedAt: "记录于 {time}",
+      promotedFrom: "晋级自 #{number}（{environment}）",
+      bypassNote: "此提交未经环境审批到达了 {environment}：它是在 Git 托管平台上直接推送或合并的，没有经过 Juanie。",
       rollbackOf: "将环境回滚到之前的一次部署",
       error: "出错原因",
       details: "详情",
@@ -1120,6 +1184,16 @@ export const zhCN: Messages = {
       hint: "请重新部署：表单会从分支当前的内容开始。",
     },
     rollback: {
+      loading: "正在查看回滚会撤销哪些内容…",
+      nothingToUndo: "{environment} 的文件已与此部署相同：没有需要回滚的内容。",
+      sections: "回滚会改变什么",
+      tabs: { undone: "将撤销的内容", rendered: "渲染结果", files: "文件" },
+      supersedes: "此后有 {count} 次部署，将被回滚取代",
+      byWhen: "{who}，{when}",
+      changed: "修改了：{fields}",
+      notLanded: "尚未进入 Git：除非取消，它仍会在回滚之后提交。",
+      more: "只列出最新的 100 条。",
+      commits: "此后有 {count} 个对 {path} 的提交",
       button: "回滚到此部署",
       title: "回滚",
       explanation:

@@ -9,6 +9,7 @@ export const notificationKinds = [
   "deployment.rejected",
   "deployment.committed",
   "deployment.break_glass",
+  "deployment.bypassed_approval",
   "deployment.failed",
   "cluster.flux_unhealthy",
 ] as const;

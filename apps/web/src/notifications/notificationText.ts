@@ -46,6 +46,8 @@ export function notificationText(n: Pick<Notification, "kind" | "data">, t: Tran
     return { text: te(legacy) ? t(legacy, params) : t("notifications.unknownKind", { kind }), detail: null };
   }
   params.what = deploymentWhat(data, t);
+  if (params.commitSha) params.commitSha = params.commitSha.slice(0, 7);
+  params.author = params.author || t("notifications.unknownAuthor");
   params.actor = params.actor || t("notifications.platform");
   const key = kind === "deployment.approved" && data.breakGlassReason ? "deployment.approved_break_glass" : kind;
   let detail: string | null = null;

@@ -1,5 +1,5 @@
-import { deployments, type Executor, environments, organizations, projects, users } from "@juanie/db";
-import { eq, inArray } from "drizzle-orm";
+import { deployments, type Executor, environments, organizations, projectMembers, projects, users } from "@juanie/db";
+import { and, eq, inArray } from "drizzle-orm";
 import { type NotificationKind, notify } from "../notifications/service.ts";
 
 type DeploymentRow = typeof deployments.$inferSelect;
@@ -91,4 +91,13 @@ export async function notifyDeployment(
     ...opts.extra,
   };
   for (const userId of to) await notify(tx, userId, kind, data, link);
+}
+
+/** The project's owners and maintainers: told when a deployment skipped its approvals. */
+export async function projectKeepers(tx: Executor, projectId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ userId: projectMembers.userId })
+    .from(projectMembers)
+    .where(and(eq(projectMembers.projectId, projectId), inArray(projectMembers.role, ["owner", "maintainer"])));
+  return rows.map((r) => r.userId);
 }

@@ -8,6 +8,7 @@ import { advanceRollouts } from "../clusters/status.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { GitOpsDeps } from "../shared/deps.ts";
+import { notifyDeployment, projectKeepers } from "./notices.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { publishChange } from "./service.ts";
 
@@ -90,13 +91,14 @@ export async function syncEnvironment(deps: GitOpsDeps, environmentId: string): 
           commitMessage: message,
           commitAuthorName: c.authorName,
           commitAuthorEmail: c.authorEmail,
+          bypassedApproval: env.approvalRequired,
           createdAt: new Date(c.committedAt),
           finishedAt: new Date(c.committedAt),
         })
         .onConflictDoNothing()
         .returning();
       if (row) {
-        await recordObserved(tx, row.id, c.authorName);
+        await recordObserved(tx, row, c.authorName);
         await auditObserved(tx, "deployment.push", row, env, { author: c.authorName, authorEmail: c.authorEmail });
         await publishChange(tx, row);
         recorded++;
@@ -143,13 +145,14 @@ export async function recordAppliedRevision(deps: GitOpsDeps, environmentId: str
           commitMessage: c ? [c.subject, c.body].filter(Boolean).join("\n\n") : null,
           commitAuthorName: c?.authorName ?? null,
           commitAuthorEmail: c?.authorEmail ?? null,
+          bypassedApproval: env.approvalRequired,
           createdAt: c ? new Date(c.committedAt) : deps.clock.now(),
           finishedAt: c ? new Date(c.committedAt) : deps.clock.now(),
         })
         .onConflictDoNothing()
         .returning();
       if (row) {
-        await recordObserved(tx, row.id, c?.authorName ?? "an unknown author");
+        await recordObserved(tx, row, c?.authorName ?? "an unknown author");
         await auditObserved(tx, "deployment.flux_applied", row, env, {
           author: c?.authorName ?? null,
           authorEmail: c?.authorEmail ?? null,
@@ -161,16 +164,20 @@ export async function recordAppliedRevision(deps: GitOpsDeps, environmentId: str
   await advanceRollouts(deps, env.id);
 }
 
-async function recordObserved(tx: Executor, deploymentId: string, author: string) {
+async function recordObserved(tx: Executor, d: typeof deployments.$inferSelect, author: string) {
+  const message = d.bypassedApproval
+    ? `pushed by ${author} without the environment's approvals`
+    : `pushed by ${author}`;
   await tx.execute(
-    sql`insert into deployment_events (deployment_id, from_status, to_status, message) values (${deploymentId}, 'pending', 'committed', ${`pushed by ${author}`})`,
+    sql`insert into deployment_events (deployment_id, from_status, to_status, message) values (${d.id}, 'pending', 'committed', ${message})`,
   );
 }
 
 /**
  * The audit entry of a deployment the platform observed rather than made (a push to the branch, or a
  * revision Flux applied): in the project's and its organization's log, by the commit's author as Git
- * names them (not a user account: anyone can write any author into a commit).
+ * names them (not a user account: anyone can write any author into a commit). On an environment that
+ * requires approval it is `deployment.bypassed_approval`, and the project's owners and maintainers are told.
  */
 async function auditObserved(
   tx: Executor,
@@ -182,7 +189,7 @@ async function auditObserved(
   await recordAudit(tx, {
     actorId: null,
     actorLabel: (author.author || (action === "deployment.push" ? "git" : "flux")).slice(0, 200),
-    action,
+    action: d.bypassedApproval ? "deployment.bypassed_approval" : action,
     resourceType: "deployment",
     resourceId: d.id,
     projectId: d.projectId,
@@ -193,10 +200,19 @@ async function auditObserved(
         branch: d.branch,
         commit: d.commitSha,
         ...author,
+        ...(d.bypassedApproval
+          ? { withoutApprovals: true, seenAs: action === "deployment.push" ? "push" : "applied by Flux" }
+          : {}),
       },
     },
     result: "success",
   });
+  if (d.bypassedApproval) {
+    await notifyDeployment(tx, d, "deployment.bypassed_approval", await projectKeepers(tx, d.projectId), {
+      actorId: null,
+      extra: { author: author.author, commitSha: d.commitSha },
+    });
+  }
 }
 
 async function enqueueSync(tx: Executor, env: { id: string; repositoryId: string | null }) {

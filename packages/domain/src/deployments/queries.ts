@@ -53,6 +53,8 @@ function summaryOf(r: {
     author: r.d.commitAuthorName ?? r.requester?.displayName ?? null,
     requestedBy: r.requester ? toUserSummary(r.requester) : null,
     rollbackOfId: r.d.rollbackOfId,
+    promotedFromId: r.d.promotedFromId,
+    bypassedApproval: r.d.bypassedApproval,
     createdAt: r.d.createdAt.toISOString(),
     finishedAt: r.d.finishedAt?.toISOString() ?? null,
   };
@@ -194,6 +196,7 @@ export async function getDeployment(
     })),
     approvalBlocked: waiting ? await approvalBlocked(deps.db, d, row.env) : null,
     breakGlass: glass,
+    promotedFrom: d.promotedFromId ? await promotionSource(deps.db, d.promotedFromId) : null,
     currentMinApprovals: waiting && ruleNow !== required ? ruleNow : null,
     canApprove: canDeploy && d.status === "awaiting_approval" && d.requestedById !== actor.user.id && !decided,
     canBreakGlass: isOrgAdmin,
@@ -210,6 +213,15 @@ export async function getDeployment(
     durationMs: d.finishedAt ? d.finishedAt.getTime() - d.createdAt.getTime() : null,
     rollout: await rolloutOf(deps.db, row.env, d, events),
   };
+}
+
+async function promotionSource(db: Executor, id: string): Promise<DeploymentDetail["promotedFrom"]> {
+  const [r] = await db
+    .select({ id: deployments.id, number: deployments.number, environmentName: environments.name })
+    .from(deployments)
+    .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .where(eq(deployments.id, id));
+  return r ?? null;
 }
 
 async function organizationOf(db: Executor, projectId: string): Promise<string> {

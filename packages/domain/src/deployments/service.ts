@@ -33,7 +33,7 @@ import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError }
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { countApprovals } from "./approvals.ts";
 import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
-import { notifyDeployment } from "./notices.ts";
+import { notifyDeployment, projectKeepers } from "./notices.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { getDeployment } from "./queries.ts";
 import { cancelCommittingDeployment, recordPushSha, settledIfLanded } from "./recovery.ts";
@@ -119,11 +119,11 @@ async function manifestView(files: FileAccess, envPath: string, rev?: string): P
 }
 
 /** Every file of the environment's top-level directory: what a kustomize build of it may read. */
-function manifestFiles(files: FileAccess, envPath: string, rev?: string): Promise<Record<string, string>> {
+export function manifestFiles(files: FileAccess, envPath: string, rev?: string): Promise<Record<string, string>> {
   return files.readDir(envPath.split("/")[0] ?? "", rev);
 }
 
-function yamlOnly(all: Record<string, string>): Record<string, string> {
+export function yamlOnly(all: Record<string, string>): Record<string, string> {
   const record: Record<string, string> = {};
   for (const [p, content] of Object.entries(all)) {
     if (/\.ya?ml$|(^|\/)Kustomization$/i.test(p)) record[p] = content;
@@ -155,7 +155,7 @@ export async function gitopsTarget(
   return { env, repo, branch: env.branch, path: env.path };
 }
 
-function manifestFailure(err: unknown): never {
+export function manifestFailure(err: unknown): never {
   if (err instanceof ManifestError) throw InputError.field(err.field ? `spec.${err.field}` : "spec", err.message);
   if (err instanceof GitError) throw gitFailure(err);
   throw err;
@@ -216,7 +216,7 @@ async function conflictBase(db: Executor, files: FileAccess, target: GitopsTarge
 }
 
 /** The edit a rollback makes: the environment's path becomes exactly what it was at `sha`. */
-function restoreEdit(path: string, sha: string) {
+export function restoreEdit(path: string, sha: string) {
   return async (files: FileAccess): Promise<FileChanges> => {
     const changes: FileChanges = {};
     const now = await files.readDir(path);
@@ -245,6 +245,8 @@ export interface DeployRequest {
   environmentId: string;
   spec: DeploySpec;
   message?: string;
+  /** A promotion: the deployment of another environment of the project whose values this carries on. */
+  promotedFromId?: string;
 }
 
 /**
@@ -520,6 +522,7 @@ export async function requestDeployment(
       const { env, target, value: r } = await authorizedRendering(tx, actor, input.environmentId, rendered, audit);
       if (!r.changedFiles.length)
         throw InputError.field("spec", "changes nothing: the environment already has these values");
+      const source = input.promotedFromId ? await promotionSourceOf(tx, env, input.promotedFromId) : null;
       const d = await startDeployment(deps, tx, actor, env, {
         projectId: env.projectId,
         environmentId: env.id,
@@ -544,14 +547,44 @@ export async function requestDeployment(
         baseSha: r.head,
         commitMessage: defaultCommitMessage(r.summary, input.message),
         requestedById: actor.user.id,
+        promotedFromId: source?.id ?? null,
       });
       audit.resourceId = d.id;
-      audit.changes = { after: { environment: env.name, status: d.status, fields: r.fields.map((f) => f.field) } };
+      audit.changes = {
+        after: {
+          environment: env.name,
+          status: d.status,
+          fields: r.fields.map((f) => f.field),
+          ...(source ? { promotedFrom: { number: source.number, environment: source.environmentName } } : {}),
+        },
+      };
       return d.id;
     },
   );
   // Authorized above (a denial never gets here): the answer does not check again.
   return getDeployment(deps, actor, id, rendered?.ok ? rendered.access : undefined);
+}
+
+/** The deployment a promotion carries on: one of another environment of the same project. */
+async function promotionSourceOf(tx: Executor, env: EnvironmentRow, id: string) {
+  const [source] = await tx
+    .select({
+      id: deployments.id,
+      number: deployments.number,
+      environmentId: deployments.environmentId,
+      environmentName: environments.name,
+    })
+    .from(deployments)
+    .innerJoin(environments, eq(environments.id, deployments.environmentId))
+    .where(and(eq(deployments.id, id), eq(deployments.projectId, env.projectId)));
+  if (!source) throw InputError.field("promotedFromId", "must be a deployment of this project");
+  if (source.environmentId === env.id) {
+    throw InputError.field(
+      "promotedFromId",
+      "must be a deployment of another environment: a promotion moves values on",
+    );
+  }
+  return source;
 }
 
 // ---------------------------------------------------------------------------
@@ -719,15 +752,12 @@ export async function breakGlassDeployment(
         actorId: actor.user.id,
         extra: { breakGlassReason: reason },
       });
-      const keepers = await tx
-        .select({ userId: projectMembers.userId })
-        .from(projectMembers)
-        .where(and(eq(projectMembers.projectId, d.projectId), inArray(projectMembers.role, ["owner", "maintainer"])));
+      const keepers = await projectKeepers(tx, d.projectId);
       await notifyDeployment(
         tx,
         row,
         "deployment.break_glass",
-        keepers.map((k) => k.userId).filter((id) => id !== row.requestedById),
+        keepers.filter((id) => id !== row.requestedById),
         { actorId: actor.user.id, extra: { approvedBy: actor.user.username, reason } },
       );
     },
@@ -770,6 +800,7 @@ export async function requestDeploymentAgain(
     environmentId: d.environmentId,
     spec: request.spec,
     message: request.message ?? undefined,
+    promotedFromId: d.promotedFromId ?? undefined,
   });
 }
 

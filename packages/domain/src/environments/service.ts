@@ -14,7 +14,7 @@ import {
 } from "@juanie/db";
 import { GitError, isValidBranchName } from "@juanie/git";
 import { isSafeRepoPath } from "@juanie/manifests";
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import { diffFields, recordAudit } from "../audit/record.ts";
 import { assertRuleCanBeMet, possibleApprovals } from "../deployments/approvals.ts";
@@ -241,6 +241,7 @@ async function toEnvironment(
     projectId: env.projectId,
     name: env.name,
     type: env.type,
+    position: env.position,
     cloudProvider: env.cloudProvider,
     region: env.region,
     approvalRequired: env.approvalRequired,
@@ -275,8 +276,102 @@ async function toEnvironment(
           createdAt: last.createdAt.toISOString(),
         }
       : null,
+    bypass: await bypassOf(db, env),
     createdAt: env.createdAt.toISOString(),
   };
+}
+
+/**
+ * Commits that reached the environment without its approvals (pushed to its branch, merged at the Git
+ * host) since a maintainer last acknowledged them: how many, and the newest.
+ */
+async function bypassOf(db: Executor, env: EnvironmentRow): Promise<Environment["bypass"]> {
+  const where = and(
+    eq(deployments.environmentId, env.id),
+    eq(deployments.bypassedApproval, true),
+    gt(deployments.number, env.bypassAcknowledgedThrough),
+  );
+  const [counted] = await db.select({ n: count() }).from(deployments).where(where);
+  if (!counted?.n) return null;
+  const [latest] = await db.select().from(deployments).where(where).orderBy(desc(deployments.number)).limit(1);
+  return {
+    count: counted.n,
+    latest: {
+      id: latest!.id,
+      number: latest!.number,
+      commitSha: latest!.commitSha,
+      author: latest!.commitAuthorName,
+      createdAt: latest!.createdAt.toISOString(),
+    },
+  };
+}
+
+/**
+ * A maintainer has looked at the commits that bypassed the environment's approvals: the warning goes until
+ * the next one. Audited with what was acknowledged.
+ */
+export async function acknowledgeBypass(deps: GitOpsDeps, actor: Actor, environmentId: string): Promise<Environment> {
+  return mutate(
+    deps,
+    { actor },
+    { action: "environment.acknowledge_bypass", resourceType: "environment" },
+    async (tx, audit) => {
+      const { env, subject } = await authorizeEnvironment(tx, actor, "environment.manage", environmentId, audit);
+      const before = await bypassOf(tx, env);
+      // Everything recorded so far in the project, whatever the environment: the next bypass has a higher number.
+      const [project] = await tx
+        .select({ seq: projects.deploymentSeq })
+        .from(projects)
+        .where(eq(projects.id, env.projectId));
+      const [row] = await tx
+        .update(environments)
+        .set({ bypassAcknowledgedThrough: project?.seq ?? 0 })
+        .where(eq(environments.id, env.id))
+        .returning();
+      audit.changes = {
+        after: {
+          acknowledged: before?.count ?? 0,
+          latest: before ? { number: before.latest.number, commit: before.latest.commitSha } : null,
+        },
+      };
+      return toEnvironment(tx, actor, row!, { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null });
+    },
+  );
+}
+
+/**
+ * Sets the project's promotion order: `order` lists every environment of the project once, first to last.
+ * "Promote to …" offers the next one.
+ */
+export async function reorderEnvironments(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { projectId: string; order: string[] },
+): Promise<Environment[]> {
+  await mutate(deps, { actor }, { action: "environment.reorder", resourceType: "project" }, async (tx, audit) => {
+    await authorizeProject(tx, actor, "environment.manage", input.projectId, audit);
+    audit.resourceId = input.projectId;
+    const rows = await tx
+      .select()
+      .from(environments)
+      .where(eq(environments.projectId, input.projectId))
+      .orderBy(asc(environments.position), asc(environments.createdAt))
+      .for("update");
+    const ids = new Set(rows.map((r) => r.id));
+    if (new Set(input.order).size !== input.order.length) throw InputError.field("order", "lists an environment twice");
+    if (input.order.length !== rows.length || input.order.some((id) => !ids.has(id))) {
+      throw InputError.field("order", `must list each of the project's ${rows.length} environments once`);
+    }
+    const name = new Map(rows.map((r) => [r.id, r.name]));
+    for (const [i, id] of input.order.entries()) {
+      await tx.update(environments).set({ position: i }).where(eq(environments.id, id));
+    }
+    audit.changes = {
+      before: { order: rows.map((r) => r.name) },
+      after: { order: input.order.map((id) => name.get(id)) },
+    };
+  });
+  return listEnvironments(deps, actor, input.projectId);
 }
 
 const typeOrder: Record<EnvironmentType, number> = { development: 0, testing: 1, staging: 2, production: 3 };
@@ -287,10 +382,31 @@ export async function listEnvironments(deps: GitOpsDeps, actor: Actor, projectId
     .select()
     .from(environments)
     .where(eq(environments.projectId, projectId))
-    .orderBy(asc(environments.name));
-  rows.sort((a, b) => typeOrder[a.type] - typeOrder[b.type] || a.name.localeCompare(b.name));
+    .orderBy(asc(environments.position), asc(environments.createdAt), asc(environments.name));
   const s = { orgRole: subject.orgRole, projectRole: subject.projectRole ?? null };
   return Promise.all(rows.map((r) => toEnvironment(deps.db, actor, r, s)));
+}
+
+/**
+ * Where a new environment goes in the project's promotion order: after the last one of the same or an
+ * earlier kind (development → testing → staging → production), the ones after it move down a place. A
+ * project that reordered its environments keeps its order; the new one joins after its kind.
+ */
+async function positionFor(tx: Executor, projectId: string, type: EnvironmentType): Promise<number> {
+  const rows = await tx
+    .select({ id: environments.id, type: environments.type, position: environments.position })
+    .from(environments)
+    .where(eq(environments.projectId, projectId))
+    .orderBy(asc(environments.position), asc(environments.createdAt));
+  let at = 0;
+  rows.forEach((r, i) => {
+    if (typeOrder[r.type] <= typeOrder[type]) at = i + 1;
+  });
+  for (const [i, r] of rows.entries()) {
+    const want = i < at ? i : i + 1;
+    if (r.position !== want) await tx.update(environments).set({ position: want }).where(eq(environments.id, r.id));
+  }
+  return at;
 }
 
 /** Inserts one environment inside the caller's transaction (authorization done by the caller). */
@@ -307,9 +423,15 @@ async function insertEnvironment(
     .from(environments)
     .where(and(eq(environments.projectId, input.projectId), eq(environments.name, input.name)));
   if (taken) throw conflict();
+  const position = await positionFor(tx, input.projectId, input.type);
   const [env] = await tx
     .insert(environments)
-    .values({ projectId: input.projectId, ...columns(input), lastSeenSha: await pushBaseline(deps, tx, input.gitops) })
+    .values({
+      projectId: input.projectId,
+      ...columns(input),
+      position,
+      lastSeenSha: await pushBaseline(deps, tx, input.gitops),
+    })
     .returning()
     .catch((err: unknown) => {
       throw isUniqueViolation(err) ? conflict() : err;

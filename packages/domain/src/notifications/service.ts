@@ -16,6 +16,7 @@ export type NotificationKind =
   | "deployment.rejected"
   | "deployment.committed"
   | "deployment.break_glass"
+  | "deployment.bypassed_approval"
   | "deployment.failed"
   | "cluster.flux_unhealthy";
 

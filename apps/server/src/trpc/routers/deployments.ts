@@ -9,6 +9,7 @@ import {
   getDeployment,
   listDeployments,
   previewDeployment,
+  previewRollback,
   rejectDeployment,
   reportManualDeployment,
   requestDeployment,
@@ -24,6 +25,8 @@ const deployInput = z.object({
   environmentId: c.uuidSchema,
   spec: deploySpecSchema,
   message: z.string().trim().max(5000, { message: "must be at most 5000 characters" }).optional(),
+  /** "Promote to …": the deployment of the earlier environment whose values this request carries on. */
+  promotedFromId: c.uuidSchema.optional(),
 });
 
 const workloadTarget = z.object({ kind: z.enum(workloadKinds), workload: z.string(), container: z.string() });
@@ -170,6 +173,11 @@ export const deploymentsRouter = router({
     .input(c.deploymentRef)
     .output(c.deploymentDetail)
     .mutation(({ ctx, input }) => retryDeployment(ctx.deps, ctx.actor, input.deploymentId)),
+  /** What a rollback to this deployment would undo (deployments, commits, files, rendered). Changes nothing. */
+  rollbackPreview: authedProcedure
+    .input(z.object({ deploymentId: c.uuidSchema }))
+    .output(c.rollbackPreview)
+    .query(({ ctx, input }) => previewRollback(ctx.deps, ctx.actor, input)),
   rollback: authedProcedure
     .meta({ action: "deployment.rollback" })
     .input(c.rollbackInput)

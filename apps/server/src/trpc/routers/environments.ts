@@ -1,6 +1,8 @@
 import * as c from "@juanie/contracts";
 import {
+  acknowledgeBypass,
   authorizeProject,
+  branchProtectionOf,
   checkSuggestedEnvironments,
   createEnvironment,
   createSuggestedBranch,
@@ -8,6 +10,7 @@ import {
   deleteEnvironment,
   gitopsRemovalPlan,
   listEnvironments,
+  reorderEnvironments,
   runEnvironmentFluxAction,
   setEnvironmentGrants,
   updateEnvironment,
@@ -84,6 +87,23 @@ export const environmentsRouter = router({
     .input(c.environmentRef.extend({ action: z.enum(["sync", "sync_with_source", "suspend", "resume"]) }))
     .output(z.object({ token: z.string().nullable() }))
     .mutation(({ ctx, input }) => runEnvironmentFluxAction(ctx.deps, ctx.actor, input)),
+  /** The promotion order: every environment of the project, first to last. */
+  reorder: authedProcedure
+    .meta({ action: "environment.reorder" })
+    .input(c.reorderEnvironmentsInput)
+    .output(z.array(c.environment))
+    .mutation(({ ctx, input }) => reorderEnvironments(ctx.deps, ctx.actor, input)),
+  /** A maintainer has seen the commits that bypassed the environment's approvals: the warning goes. */
+  acknowledgeBypass: authedProcedure
+    .meta({ action: "environment.acknowledge_bypass" })
+    .input(c.environmentRef)
+    .output(c.environment)
+    .mutation(({ ctx, input }) => acknowledgeBypass(ctx.deps, ctx.actor, input.environmentId)),
+  /** Whether the Git host protects the environment's branch, as far as the repository's credential can tell. */
+  branchProtection: authedProcedure
+    .input(c.environmentRef)
+    .output(c.branchProtection)
+    .query(({ ctx, input }) => branchProtectionOf(ctx.deps, ctx.actor, input.environmentId)),
   delete: authedProcedure
     .meta({ action: "environment.delete" })
     .input(c.environmentRef)

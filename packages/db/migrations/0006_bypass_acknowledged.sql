@@ -1,0 +1,1 @@
+ALTER TABLE "environments" ADD COLUMN "bypass_acknowledged_through" integer DEFAULT 0 NOT NULL;
