@@ -226,6 +226,55 @@ function mainPages() {
 }
 
 describe("layout", () => {
+  it("at 390 px every main page fits the width, the navigation folds into a menu and tables scroll inside", async () => {
+    const problems: string[] = [];
+    const page = await pageAt(390, 844, problems, "ada@390", world.ada);
+    let tablesSeen = 0;
+    for (const p of mainPages()) {
+      await page.goto(`${server.url}${p.path}`);
+      await page.waitForSelector(p.ready, { timeout: 30_000 });
+      await screenshot(page, `layout-390-${p.name}`);
+      tablesSeen += (await expectFits(page, p.name)).tables;
+
+      // The header: the account menu and the bell are on screen, the links behind the menu button.
+      for (const control of ["user-menu", "notification-bell", "nav-menu"]) {
+        const box = (await page.locator(id(control)).boundingBox())!;
+        expect(box, `${p.name}: ${control}`).not.toBeNull();
+        expect(box.x + box.width, `${p.name}: ${control} right edge`).toBeLessThanOrEqual(390);
+      }
+      expect(await page.isVisible(id("nav-audit"))).toBe(false);
+    }
+    expect(tablesSeen).toBeGreaterThan(3);
+
+    // The menu button opens the navigation; following a link closes it again.
+    await page.click(id("nav-menu"));
+    await page.waitForSelector(id("nav-audit"), { state: "visible" });
+    expect(await page.getAttribute(id("nav-menu"), "aria-expanded")).toBe("true");
+    await screenshot(page, "layout-390-nav-open");
+    await expectFits(page, "nav-open");
+    await page.click(id("nav-deployments"));
+    await page.waitForURL(/\/deployments$/);
+    await page.waitForSelector(id("nav-audit"), { state: "hidden" });
+
+    // The account menu opens inside the screen.
+    await page.click(id("user-menu"));
+    const signOut = (await page.locator(id("sign-out")).boundingBox())!;
+    expect(signOut.x).toBeGreaterThanOrEqual(0);
+    expect(signOut.x + signOut.width).toBeLessThanOrEqual(390);
+    await page.keyboard.press("Escape");
+
+    // The deploy dialog, open on a phone.
+    await page.goto(`${server.url}/orgs/acme/projects/${world.project.slug}/environments`);
+    await page.click(`${id("env-card")}[data-name="development"] ${id("deploy")}`);
+    await page.waitForSelector(id("deploy-image"));
+    await screenshot(page, "layout-390-deploy-dialog");
+    await expectFits(page, "deploy-dialog");
+    const dialog = (await page.locator(id("deploy-dialog")).boundingBox())!;
+    expect(dialog.x).toBeGreaterThanOrEqual(0);
+    expect(dialog.x + dialog.width).toBeLessThanOrEqual(390);
+    expect(problems).toEqual([]);
+  });
+
   it("at 1440 px the same pages keep the desktop layout: links in the header, tables at full width", async () => {
     const problems: string[] = [];
     const page = await pageAt(1440, 900, problems, "ada@1440", world.ada);
