@@ -39,7 +39,7 @@ afterAll(async () => {
 
 /**
  * Ada's organization with long names (they are what overflows first), a repository, the suggested
- * environments, a cluster, a committed deployment and an approval request from a colleague (a notification).
+ * environments, a cluster, a team, a committed deployment and an approval request from a colleague (a notification).
  * Bea signed up on her own and has an organization of her own: she shares nothing with Ada.
  */
 async function buildWorld() {
@@ -72,10 +72,16 @@ async function buildWorld() {
   const envs = await ada.api.environments.createSuggested.mutate({ projectId: project.id, repositoryId: repo.id });
   const development = envs.find((e) => e.name === "development")!;
   const production = envs.find((e) => e.name === "production")!;
-  await ada.api.clusters.register.mutate({
+  const cluster = await ada.api.clusters.register.mutate({
     organizationId: org.id,
     name: "edge-frankfurt-primary-production-cluster",
     connection: { type: "kubeconfig", kubeconfig: sim.kubeconfig() },
+  });
+
+  const team = await ada.api.teams.create.mutate({
+    organizationId: org.id,
+    name: "Platform Reliability and Release Engineering",
+    slug: "platform-reliability-release-engineering",
   });
 
   const deployment = await ada.api.deployments.request.mutate({
@@ -109,6 +115,7 @@ async function buildWorld() {
   });
   await carl.api.invitations.acceptByToken.mutate({ token: invitationToken });
   await ada.api.projects.addMember.mutate({ projectId: project.id, userId: carlMe.id, role: "developer" });
+  await ada.api.teams.addMember.mutate({ teamId: team.id, userId: carlMe.id, role: "member" });
   await carl.api.deployments.request.mutate({ environmentId: production.id, spec: { replicas: 4 } });
   for (let i = 0; ; i++) {
     const { items } = await ada.api.notifications.list.query({});
@@ -132,7 +139,7 @@ async function buildWorld() {
     visibility: "private",
   });
 
-  return { ada, org, project, deploymentId: deployment.id };
+  return { ada, org, project, clusterId: cluster.id, deploymentId: deployment.id };
 }
 
 async function pageAt(width: number, height: number, problems: string[], who: string, session?: Session) {
@@ -213,13 +220,20 @@ function mainPages() {
     { name: "orgs", path: "/orgs", ready: `text=${world.org.name}` },
     { name: "org-projects", path: "/orgs/acme", ready: id("project-row") },
     { name: "project-overview", path: projectUrl, ready: id("project-visibility-value") },
+    { name: "project-repository", path: `${projectUrl}/repository`, ready: id("repo-info") },
     { name: "environments", path: `${projectUrl}/environments`, ready: `${id("env-card")}[data-name="production"]` },
     { name: "project-deployments", path: `${projectUrl}/deployments`, ready: id("deployment-row") },
+    { name: "project-members", path: `${projectUrl}/members`, ready: id("project-member-row") },
+    { name: "project-settings", path: `${projectUrl}/settings`, ready: id("save-project") },
     { name: "deployments", path: "/deployments", ready: id("deployment-row") },
     { name: "deployment", path: `/deployments/${world.deploymentId}`, ready: id("deployment-status") },
     { name: "audit", path: "/audit", ready: id("audit-row") },
     { name: "clusters", path: "/orgs/acme/clusters", ready: id("cluster-row") },
+    { name: "cluster", path: `/orgs/acme/clusters/${world.clusterId}`, ready: id("cluster-details") },
     { name: "org-members", path: "/orgs/acme/members", ready: "main table" },
+    { name: "org-teams", path: "/orgs/acme/teams", ready: id("team-row") },
+    { name: "team", path: "/orgs/acme/teams/platform-reliability-release-engineering", ready: id("team-member-row") },
+    { name: "org-settings", path: "/orgs/acme/settings", ready: id("save-org") },
     { name: "notifications", path: "/notifications", ready: id("notification-item") },
     { name: "profile", path: "/profile", ready: id("save-profile") },
   ];
