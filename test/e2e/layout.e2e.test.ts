@@ -39,7 +39,7 @@ afterAll(async () => {
 
 /**
  * Ada's organization with long names (they are what overflows first), a repository, the suggested
- * environments, a cluster, a committed deployment and an approval request from a colleague (a notification).
+ * environments, a cluster, a team, a committed deployment and an approval request from a colleague (a notification).
  * Bea signed up on her own and has an organization of her own: she shares nothing with Ada.
  */
 async function buildWorld() {
@@ -72,10 +72,16 @@ async function buildWorld() {
   const envs = await ada.api.environments.createSuggested.mutate({ projectId: project.id, repositoryId: repo.id });
   const development = envs.find((e) => e.name === "development")!;
   const production = envs.find((e) => e.name === "production")!;
-  await ada.api.clusters.register.mutate({
+  const cluster = await ada.api.clusters.register.mutate({
     organizationId: org.id,
     name: "edge-frankfurt-primary-production-cluster",
     connection: { type: "kubeconfig", kubeconfig: sim.kubeconfig() },
+  });
+
+  const team = await ada.api.teams.create.mutate({
+    organizationId: org.id,
+    name: "Platform Reliability and Release Engineering",
+    slug: "platform-reliability-release-engineering",
   });
 
   const deployment = await ada.api.deployments.request.mutate({
@@ -109,6 +115,7 @@ async function buildWorld() {
   });
   await carl.api.invitations.acceptByToken.mutate({ token: invitationToken });
   await ada.api.projects.addMember.mutate({ projectId: project.id, userId: carlMe.id, role: "developer" });
+  await ada.api.teams.addMember.mutate({ teamId: team.id, userId: carlMe.id, role: "member" });
   await carl.api.deployments.request.mutate({ environmentId: production.id, spec: { replicas: 4 } });
   for (let i = 0; ; i++) {
     const { items } = await ada.api.notifications.list.query({});
@@ -132,7 +139,7 @@ async function buildWorld() {
     visibility: "private",
   });
 
-  return { ada, org, project, deploymentId: deployment.id };
+  return { ada, org, project, clusterId: cluster.id, deploymentId: deployment.id };
 }
 
 async function pageAt(width: number, height: number, problems: string[], who: string, session?: Session) {
@@ -213,19 +220,75 @@ function mainPages() {
     { name: "orgs", path: "/orgs", ready: `text=${world.org.name}` },
     { name: "org-projects", path: "/orgs/acme", ready: id("project-row") },
     { name: "project-overview", path: projectUrl, ready: id("project-visibility-value") },
+    { name: "project-repository", path: `${projectUrl}/repository`, ready: id("repo-info") },
     { name: "environments", path: `${projectUrl}/environments`, ready: `${id("env-card")}[data-name="production"]` },
     { name: "project-deployments", path: `${projectUrl}/deployments`, ready: id("deployment-row") },
+    { name: "project-members", path: `${projectUrl}/members`, ready: id("project-member-row") },
+    { name: "project-settings", path: `${projectUrl}/settings`, ready: id("save-project") },
     { name: "deployments", path: "/deployments", ready: id("deployment-row") },
     { name: "deployment", path: `/deployments/${world.deploymentId}`, ready: id("deployment-status") },
     { name: "audit", path: "/audit", ready: id("audit-row") },
     { name: "clusters", path: "/orgs/acme/clusters", ready: id("cluster-row") },
+    { name: "cluster", path: `/orgs/acme/clusters/${world.clusterId}`, ready: id("cluster-details") },
     { name: "org-members", path: "/orgs/acme/members", ready: "main table" },
+    { name: "org-teams", path: "/orgs/acme/teams", ready: id("team-row") },
+    { name: "team", path: "/orgs/acme/teams/platform-reliability-release-engineering", ready: id("team-member-row") },
+    { name: "org-settings", path: "/orgs/acme/settings", ready: id("save-org") },
     { name: "notifications", path: "/notifications", ready: id("notification-item") },
     { name: "profile", path: "/profile", ready: id("save-profile") },
   ];
 }
 
 describe("layout", () => {
+  it("at 390 px every main page fits the width, the navigation folds into a menu and tables scroll inside", async () => {
+    const problems: string[] = [];
+    const page = await pageAt(390, 844, problems, "ada@390", world.ada);
+    let tablesSeen = 0;
+    for (const p of mainPages()) {
+      await page.goto(`${server.url}${p.path}`);
+      await page.waitForSelector(p.ready, { timeout: 30_000 });
+      await screenshot(page, `layout-390-${p.name}`);
+      tablesSeen += (await expectFits(page, p.name)).tables;
+
+      // The header: the account menu and the bell are on screen, the links behind the menu button.
+      for (const control of ["user-menu", "notification-bell", "nav-menu"]) {
+        const box = (await page.locator(id(control)).boundingBox())!;
+        expect(box, `${p.name}: ${control}`).not.toBeNull();
+        expect(box.x + box.width, `${p.name}: ${control} right edge`).toBeLessThanOrEqual(390);
+      }
+      expect(await page.isVisible(id("nav-audit"))).toBe(false);
+    }
+    expect(tablesSeen).toBeGreaterThan(3);
+
+    // The menu button opens the navigation; following a link closes it again.
+    await page.click(id("nav-menu"));
+    await page.waitForSelector(id("nav-audit"), { state: "visible" });
+    expect(await page.getAttribute(id("nav-menu"), "aria-expanded")).toBe("true");
+    await screenshot(page, "layout-390-nav-open");
+    await expectFits(page, "nav-open");
+    await page.click(id("nav-deployments"));
+    await page.waitForURL(/\/deployments$/);
+    await page.waitForSelector(id("nav-audit"), { state: "hidden" });
+
+    // The account menu opens inside the screen.
+    await page.click(id("user-menu"));
+    const signOut = (await page.locator(id("sign-out")).boundingBox())!;
+    expect(signOut.x).toBeGreaterThanOrEqual(0);
+    expect(signOut.x + signOut.width).toBeLessThanOrEqual(390);
+    await page.keyboard.press("Escape");
+
+    // The deploy dialog, open on a phone.
+    await page.goto(`${server.url}/orgs/acme/projects/${world.project.slug}/environments`);
+    await page.click(`${id("env-card")}[data-name="development"] ${id("deploy")}`);
+    await page.waitForSelector(id("deploy-image"));
+    await screenshot(page, "layout-390-deploy-dialog");
+    await expectFits(page, "deploy-dialog");
+    const dialog = (await page.locator(id("deploy-dialog")).boundingBox())!;
+    expect(dialog.x).toBeGreaterThanOrEqual(0);
+    expect(dialog.x + dialog.width).toBeLessThanOrEqual(390);
+    expect(problems).toEqual([]);
+  });
+
   it("at 1440 px the same pages keep the desktop layout: links in the header, tables at full width", async () => {
     const problems: string[] = [];
     const page = await pageAt(1440, 900, problems, "ada@1440", world.ada);
