@@ -297,4 +297,32 @@ describe("a team's first hour", () => {
     await page.waitForSelector(id("rollback-of"));
     expect(problems).toEqual([]);
   });
+
+  it("the audit log names users, projects, environments and deployments, with links, filtered by project", async () => {
+    const problems: string[] = [];
+    const page = await pageOf(admin, "en", problems, "ada");
+    await page.goto(`${server.url}/audit`);
+    await page.waitForSelector(id("audit-row"));
+    const orgs = await page.locator(`${id("audit-org")} option`).allTextContents();
+    expect(orgs).toContain("Acme Corp");
+    await page.selectOption(id("audit-org"), { label: "Acme Corp" });
+    await page.waitForFunction(
+      `[...document.querySelectorAll('[data-testid="audit-project"] option')].some((o) => o.textContent === "Web Shop")`,
+    );
+    await page.selectOption(id("audit-project"), { label: "Web Shop" });
+    await page.selectOption(id("audit-action"), "deployment.bypassed_approval");
+    const row = `${id("audit-row")}[data-action="deployment.bypassed_approval"]`;
+    await page.waitForSelector(row);
+    expect(await page.locator(id("audit-row")).count()).toBe(1);
+    expect(await page.textContent(`${row} ${id("audit-actor")}`)).toBe("Tess Tester");
+    const resource = (await page.textContent(`${row} ${id("audit-resource")}`))!;
+    expect(resource).toMatch(/Deployment\s*#\d+\s*production\s*Web Shop/);
+    // No internal id in the row: it is in the details and the export.
+    expect(resource).not.toMatch(/[0-9a-f]{8}-/);
+    expect(await page.getAttribute(id("export-jsonl"), "href")).toMatch(/format=jsonl&.*projectId=/);
+    await screenshot(page, "first-hour-08-audit-names");
+    await page.click(`${row} ${id("audit-project-link")}`);
+    await page.waitForURL(/\/orgs\/acme-corp\/projects\/web-shop$/);
+    expect(problems).toEqual([]);
+  });
 });

@@ -424,3 +424,78 @@ describe("rollback preview", () => {
     });
   });
 });
+
+describe("the audit log tells the whole story", () => {
+  it("every deployment from every source is in the project's and the organization's log, with names", async () => {
+    // Sources not exercised above: a rollback (through the commit job) and a manual record.
+    const landed = await w.s.bob.api.deployments.request.mutate({
+      environmentId: w.env.development,
+      spec: { replicas: 9 },
+    });
+    await settled(w.s.bob, landed.id);
+    const next = await w.s.bob.api.deployments.request.mutate({
+      environmentId: w.env.development,
+      spec: { replicas: 10 },
+    });
+    await settled(w.s.bob, next.id);
+    const rollback = await w.s.bob.api.deployments.rollback.mutate({ deploymentId: landed.id });
+    await settled(w.s.bob, rollback.id);
+    const manual = await w.s.bob.api.deployments.createManual.mutate({
+      environmentId: w.env.staging,
+      version: "7.7.7",
+      strategy: "rolling",
+    });
+
+    const all = (await w.admin.api.deployments.list.query({ projectId: w.project.id, limit: 100 })).items;
+    const methods = new Set(all.map((d) => d.method));
+    expect([...methods].sort()).toEqual(["gitops-git", "gitops-ui", "manual", "rollback"]);
+
+    for (const filter of [{ projectId: w.project.id }, { organizationId: w.org.id }]) {
+      const { items } = await w.admin.api.audit.list.query({ ...filter, resourceType: "deployment", limit: 200 });
+      const byDeployment = new Map<string, typeof items>();
+      for (const e of items) byDeployment.set(e.resourceId!, [...(byDeployment.get(e.resourceId!) ?? []), e]);
+      for (const d of all) {
+        const entries = byDeployment.get(d.id) ?? [];
+        expect(
+          entries.length,
+          `${JSON.stringify(filter)}: #${d.number} (${d.method}) has no audit entry`,
+        ).toBeGreaterThan(0);
+        for (const e of entries) {
+          expect(e).toMatchObject({
+            organizationId: w.org.id,
+            projectId: w.project.id,
+            projectName: "Shop",
+            organizationName: "Acme",
+            projectPath: { organizationSlug: "acme", projectSlug: "shop" },
+            environmentName: d.environment.name,
+            deploymentNumber: d.number,
+          });
+        }
+      }
+      const actions = new Set(items.map((e) => e.action));
+      for (const action of [
+        "deployment.request",
+        "deployment.commit",
+        "deployment.rollback",
+        "deployment.push",
+        "deployment.bypassed_approval",
+        "deployment.manual",
+        "deployment.cancel",
+      ]) {
+        expect(actions.has(action), `${JSON.stringify(filter)}: ${action}`).toBe(true);
+      }
+    }
+    // The platform's own commit is by the platform, named as such; a person's request by their name.
+    const { items } = await w.admin.api.audit.list.query({ projectId: w.project.id, limit: 200 });
+    const request = items.find((e) => e.action === "deployment.request" && e.resourceId === rollback.id);
+    expect(
+      request ?? items.find((e) => e.action === "deployment.rollback" && e.resourceId === rollback.id),
+    ).toMatchObject({
+      actorName: "bob",
+    });
+    expect(items.find((e) => e.resourceId === manual.id)).toMatchObject({
+      action: "deployment.manual",
+      actorName: "bob",
+    });
+  });
+});

@@ -405,11 +405,13 @@ export const en = {
     title: "Audit log",
     exportCsv: "Export CSV",
     exportJson: "Export JSON",
+    exportJsonl: "Export JSON lines",
     empty: "No entries match these filters.",
     showDetails: "Details",
     hideDetails: "Hide details",
     filters: {
       organization: "Organization",
+      project: "Project",
       user: "User",
       action: "Action",
       resourceType: "Resource type",
@@ -420,7 +422,13 @@ export const en = {
       reset: "Reset filters",
     },
     columns: { time: "Time", actor: "User", action: "Action", resource: "Resource", result: "Result" },
-    details: { reason: "Reason", ip: "IP address", userAgent: "Browser", changes: "Changes" },
+    details: {
+      resourceId: "Resource ID",
+      reason: "Reason",
+      ip: "IP address",
+      userAgent: "Browser",
+      changes: "Changes",
+    },
     results: { success: "Success", denied: "Denied", failed: "Failed" },
     resourceTypes: {
       user: "User",

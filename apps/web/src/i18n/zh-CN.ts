@@ -391,11 +391,13 @@ export const zhCN: Messages = {
     title: "审计日志",
     exportCsv: "导出 CSV",
     exportJson: "导出 JSON",
+    exportJsonl: "导出 JSON Lines",
     empty: "没有符合筛选条件的记录。",
     showDetails: "详情",
     hideDetails: "收起详情",
     filters: {
       organization: "组织",
+      project: "项目",
       user: "用户",
       action: "操作",
       resourceType: "资源类型",
@@ -406,7 +408,7 @@ export const zhCN: Messages = {
       reset: "重置筛选",
     },
     columns: { time: "时间", actor: "用户", action: "操作", resource: "资源", result: "结果" },
-    details: { reason: "原因", ip: "IP 地址", userAgent: "浏览器", changes: "变更内容" },
+    details: { resourceId: "资源 ID", reason: "原因", ip: "IP 地址", userAgent: "浏览器", changes: "变更内容" },
     results: { success: "成功", denied: "被拒绝", failed: "失败" },
     resourceTypes: {
       user: "用户",
