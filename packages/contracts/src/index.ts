@@ -4,3 +4,4 @@ export * from "./common.ts";
 export * from "./errors.ts";
 export * from "./gitops.ts";
 export * from "./roles.ts";
+export * from "./field-rules.ts";

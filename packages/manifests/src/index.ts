@@ -12,6 +12,7 @@ export {
   isDnsLabel,
   isDnsSubdomain,
   isEnvVarName,
+  hasTagOrDigest,
   isPort,
   type Probe,
   parseDeploySpec,
