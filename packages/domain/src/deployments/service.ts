@@ -156,7 +156,17 @@ export async function gitopsTarget(
 }
 
 function manifestFailure(err: unknown): never {
-  if (err instanceof ManifestError) throw InputError.field(err.field ? `spec.${err.field}` : "spec", err.message);
+  if (err instanceof ManifestError) {
+    const specField = (field: string) => (field ? `spec.${field}` : "spec");
+    if (err.fieldErrors) {
+      const fieldErrors = Object.entries(err.fieldErrors).map(([field, rules]) => [specField(field), rules]);
+      throw new InputError(err.message, Object.fromEntries(fieldErrors));
+    }
+    // The message reads `field: rule`; under the field goes the rule alone (not `spec.replicas replicas: …`).
+    const field = err.field ?? "";
+    const rule = field && err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+    throw new InputError(err.message, { [specField(field)]: [rule] });
+  }
   if (err instanceof GitError) throw gitFailure(err);
   throw err;
 }
