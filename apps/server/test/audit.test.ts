@@ -181,7 +181,10 @@ describe("audit list filters", () => {
     expect(recent).toHaveLength((await orgEntries(acme)).length - 3);
 
     const err = await failure(adaS.api.audit.list.query({ organizationId: acme, from: "yesterday" }));
-    expect(err.juanie).toMatchObject({ code: "INVALID_INPUT", fieldErrors: { from: ["must be an ISO 8601 date-time"] } });
+    expect(err.juanie).toMatchObject({
+      code: "INVALID_INPUT",
+      fieldErrors: { from: ["must be an ISO 8601 date-time"] },
+    });
   });
 });
 

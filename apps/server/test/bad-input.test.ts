@@ -167,7 +167,10 @@ describe("input the schema refuses, naming the field and the rule", () => {
       const err = await failure(
         new Session(server.url).api.auth.signUp.mutate({ email, username: "newbie", displayName: "N", password }),
       );
-      expect(err.juanie).toMatchObject({ code: "INVALID_INPUT", fieldErrors: { email: ["must be a valid e-mail address"] } });
+      expect(err.juanie).toMatchObject({
+        code: "INVALID_INPUT",
+        fieldErrors: { email: ["must be a valid e-mail address"] },
+      });
     });
   });
 
@@ -228,7 +231,10 @@ describe("input the schema refuses, naming the field and the rule", () => {
   it("a 10,000-character name is refused by its length rule", async () => {
     await leavesNothingBehind(async () => {
       const err = await failure(adaS.api.orgs.create.mutate({ name: "n".repeat(10_000), slug: "long-name" }));
-      expect(err.juanie).toMatchObject({ code: "INVALID_INPUT", fieldErrors: { name: ["must be at most 100 characters"] } });
+      expect(err.juanie).toMatchObject({
+        code: "INVALID_INPUT",
+        fieldErrors: { name: ["must be at most 100 characters"] },
+      });
     });
   });
 

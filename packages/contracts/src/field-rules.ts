@@ -137,7 +137,8 @@ export function describeIssue(issue: IssueLike, catalog: Map<string, string> = d
       return { ...base, rule: /received undefined|received null/.test(issue.message) ? "required" : "invalid_type" };
     case "too_small": {
       const min = num(issue.minimum);
-      if (issue.origin === "string") return min <= 1 ? { ...base, rule: "required" } : { ...base, rule: "too_short", params: { min } };
+      if (issue.origin === "string")
+        return min <= 1 ? { ...base, rule: "required" } : { ...base, rule: "too_short", params: { min } };
       return { ...base, rule: list ? "too_few" : numeric ? "too_small" : "invalid", params: { min } };
     }
     case "too_big": {
@@ -153,7 +154,9 @@ export function describeIssue(issue: IssueLike, catalog: Map<string, string> = d
     case "invalid_value":
     case "invalid_union": {
       const values = (issue.values ?? []).filter((v) => typeof v === "string" || typeof v === "number");
-      return values.length ? { ...base, rule: "one_of", params: { values: values.join(", ") } } : { ...base, rule: "invalid" };
+      return values.length
+        ? { ...base, rule: "one_of", params: { values: values.join(", ") } }
+        : { ...base, rule: "invalid" };
     }
     case "unrecognized_keys":
       return { ...base, rule: "unknown_field" };

@@ -79,8 +79,8 @@ export function details(error: TRPCError): ErrorDetails & { message: string } {
       message: cause.message,
       ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}),
       ...(issues?.length ? { issues } : {}),
-      ...(cause.reason ? { reason: cause.reason } : {}),
-      ...(cause.params ? { params: cause.params } : {}),
+      ...(cause.messageKey ? { reason: cause.messageKey } : {}),
+      ...(cause.messageParams ? { params: cause.messageParams } : {}),
       ...(cause instanceof ForbiddenError && cause.requiredRole ? { requiredRole: cause.requiredRole } : {}),
     };
   }

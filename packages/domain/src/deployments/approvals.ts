@@ -52,7 +52,8 @@ export function unmeetableRule(possible: number): InputError {
   return InputError.field(
     "minApprovals",
     `must be at most ${possible}: ${who} other than the requester can approve deployments to this environment${possible === 0 ? " (give another member the deploy permission, or turn approvals off)" : ""}`,
-  );
+    { rule: possible === 0 ? "approvals.no_approver" : "approvals.quorum_unreachable", params: { max: possible } },
+  ).because(possible === 0 ? "approvals.no_approver" : "approvals.quorum_unreachable", { max: possible });
 }
 
 /** Refuses an approval rule that no request could meet (approvals on, more of them than people who can give them). */

@@ -4,15 +4,15 @@ import type { ErrorCode, FieldIssue, MessageParams } from "@juanie/contracts";
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
   /** A stable name for this error's sentence (`approvals.own_deployment`), translated by the browser. */
-  reason?: string;
-  params?: MessageParams;
+  messageKey?: string;
+  messageParams?: MessageParams;
   /** Field errors with their rule names, when the English text alone would not do (numbers in it). */
   issues?: FieldIssue[];
 
   /** Names the sentence, for clients that translate it (the English message stays the default). */
   because(reason: string, params?: MessageParams): this {
-    this.reason = reason;
-    if (params) this.params = params;
+    this.messageKey = reason;
+    if (params) this.messageParams = params;
     return this;
   }
 }
@@ -63,7 +63,17 @@ export class UnauthenticatedError extends DomainError {
   readonly code = "UNAUTHENTICATED" as const;
   constructor(message = "Sign in required") {
     super(message);
+    if (message === "Sign in required") this.because("auth.sign_in_required");
   }
+}
+
+/** A policy's refusal, with the action, the role it needs and the one the actor has, for translated messages. */
+export function deniedError(d: { reason: string; requiredRole: string; action?: string; has?: string | null }) {
+  return new ForbiddenError(`Forbidden: ${d.reason}`, d.requiredRole).because("forbidden.action", {
+    action: d.action ?? "",
+    role: d.requiredRole,
+    has: d.has ?? "",
+  });
 }
 
 /** A cluster (or another system the platform calls) could not be reached or refused: nothing was changed there. */
