@@ -76,6 +76,27 @@ export const fieldRules = {
 
 export type FieldRule = keyof typeof fieldRules;
 
+/** The rule names `describeIssue` gives a zod issue from the kind of check that failed (`message`: unknown). */
+export const issueRules = [
+  "message",
+  "required",
+  "too_short",
+  "too_long_max",
+  "too_small",
+  "too_big",
+  "too_few",
+  "too_many",
+  "invalid_type",
+  "invalid_format",
+  "invalid",
+  "one_of",
+  "unknown_field",
+  "email",
+  "uuid",
+  "url",
+  "datetime",
+] as const;
+
 /** Structural view of a zod (v4) issue: what `describeIssue` reads. */
 export interface IssueLike {
   code?: string;

@@ -1,3 +1,4 @@
+import { errorMessagesEn } from "./errors-en.ts";
 // Message syntax: `{name}` interpolates, `a | b` selects a plural form; `@`, `{`, `}`, `|` and `$` need escaping.
 export const en = {
   app: { name: "Juanie" },
@@ -85,7 +86,8 @@ export const en = {
       NETWORK: "Cannot reach the server",
     },
     networkHint: "Check your connection and try again.",
-    requiredRole: "This needs the {role} role.",
+    requiredRole: "Needed: {role}.",
+    ...errorMessagesEn,
   },
   roles: {
     org: { admin: "Admin", member: "Member" },

@@ -5,7 +5,9 @@ import {
   deploymentMethods,
   deploymentStatusValues,
   environmentTypes,
+  fieldRules,
   invitationStatusSchema,
+  issueRules,
   oauthProviders,
   orgRoles,
   projectRoles,
@@ -14,6 +16,7 @@ import {
   repositoryProviders,
   teamRoles,
 } from "@juanie/contracts";
+import { rules as deploySpecRules } from "@juanie/manifests/deploy-spec";
 import { describe, expect, it } from "vitest";
 import { createI18n } from "vue-i18n";
 import { uiErrorCodes } from "../api/apiError.ts";
@@ -81,6 +84,9 @@ function literalKeysInSource(): Map<string, string> {
 /** Keys the UI builds at run time from a vocabulary (`t(`audit.actions.${action}`)`). */
 const vocabularyKeys = [
   ...uiErrorCodes.map((code) => `errors.codes.${code}`),
+  // Every rule the server or the shared schemas name (see @juanie/contracts field-rules.ts).
+  ...[...issueRules, ...Object.keys(fieldRules)].map((rule) => `errors.rules.${rule}`),
+  ...Object.keys(deploySpecRules).map((rule) => `errors.rules.deploy.${rule}`),
   ...auditActions.map((action) => `audit.actions.${action}`),
   ...auditResourceTypes.map((type) => `audit.resourceTypes.${type}`),
   ...["success", "denied", "failed"].map((result) => `audit.results.${result}`),

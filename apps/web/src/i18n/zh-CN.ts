@@ -1,4 +1,5 @@
 import type { Messages } from "./en.ts";
+import { errorMessagesZhCN } from "./errors-zh-CN.ts";
 
 export const zhCN: Messages = {
   app: { name: "Juanie" },
@@ -85,7 +86,8 @@ export const zhCN: Messages = {
       NETWORK: "无法连接服务器",
     },
     networkHint: "请检查网络连接后重试。",
-    requiredRole: "此操作需要 {role} 角色。",
+    requiredRole: "需要：{role}。",
+    ...errorMessagesZhCN,
   },
   roles: {
     org: { admin: "管理员", member: "成员" },
