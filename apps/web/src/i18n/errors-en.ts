@@ -80,8 +80,11 @@ export const errorMessagesEn = {
     provider_forbidden: "lacks the permission this needs",
     provider_name_taken: "is already taken on the provider",
     layout_exists: "already has a k8s/ directory: nothing was changed",
+    confirm_mismatch: "must be “{expected}” to confirm",
     only_sign_in: "is your only way to sign in: set a password first",
     approvals: {
+      quorum_one:
+        "must be at most 1: only 1 person other than the requester can approve deployments to this environment",
       quorum_unreachable:
         "must be at most {max}: only {max} people other than the requester can approve deployments to this environment",
       no_approver:
@@ -208,6 +211,8 @@ export const errorMessagesEn = {
       action: "{action} requires {role} (you have {has}).",
     },
     approvals: {
+      quorum_one:
+        "This approval rule cannot be met: only 1 person other than the requester can approve deployments to this environment.",
       quorum_unreachable:
         "This approval rule cannot be met: at most {max} people other than the requester can approve deployments to this environment.",
       no_approver:

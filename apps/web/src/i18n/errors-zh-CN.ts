@@ -80,8 +80,10 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
     provider_forbidden: "缺少所需权限",
     provider_name_taken: "在代码托管平台上已被占用",
     layout_exists: "已有 k8s/ 目录：未做任何更改",
+    confirm_mismatch: "必须输入“{expected}”以确认",
     only_sign_in: "是你唯一的登录方式：请先设置密码",
     approvals: {
+      quorum_one: "不能大于 1：除申请人外，只有 1 人可以审批此环境的部署",
       quorum_unreachable: "不能大于 {max}：除申请人外，只有 {max} 人可以审批此环境的部署",
       no_approver: "无法满足：除申请人外，没有人可以审批此环境的部署（请给其他成员部署权限，或关闭审批）",
     },
@@ -202,6 +204,7 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
       action: "{action}需要：{role}（你目前是：{has}）。",
     },
     approvals: {
+      quorum_one: "此审批规则无法满足：除申请人外，只有 1 人可以审批此环境的部署。",
       quorum_unreachable: "此审批规则无法满足：除申请人外，最多只有 {max} 人可以审批此环境的部署。",
       no_approver: "此审批规则无法满足：除申请人外，没有人可以审批此环境的部署。请给其他成员部署权限，或关闭审批。",
       own_deployment: "你不能审批自己的部署：需要由其他有审批资格的人审批。",

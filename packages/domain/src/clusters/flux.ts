@@ -250,7 +250,10 @@ export async function uninstallFlux(
     return row;
   });
   if (input.confirmName.trim() !== c.name) {
-    throw InputError.field("confirmName", `must be the cluster's name, "${c.name}", to confirm`);
+    throw InputError.field("confirmName", `must be the cluster's name, "${c.name}", to confirm`, {
+      rule: "confirm_mismatch",
+      params: { expected: c.name },
+    });
   }
   await assertNoOperationRunning(deps, c.id);
   const detected = await detectOrFail(deps, c);
