@@ -128,7 +128,10 @@ describe("messages in zh-CN", () => {
     await page.click(`${id("env-card")}[data-name="production"] ${id("env-settings")}`);
     await page.fill(id("env-min-approvals"), "3");
     await page.click(id("save-environment"));
-    expectForPeople(await textOf(page, id("env-min-approvals-error")), "不能大于 1：除申请人外，只有 1 人可以审批此环境的部署");
+    expectForPeople(
+      await textOf(page, id("env-min-approvals-error")),
+      "不能大于 1：除申请人外，只有 1 人可以审批此环境的部署",
+    );
     await screenshot(page, "messages-03-approval-rule");
     await page.keyboard.press("Escape");
     await page.waitForSelector(id("environment-form"), { state: "detached" });

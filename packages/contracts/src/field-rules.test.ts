@@ -63,7 +63,10 @@ describe("describeIssue", () => {
     const result = schema.safeParse({ replicas: 5000 });
     expect(result.success).toBe(false);
     if (!result.success) {
-      expect(describeIssue(result.error.issues[0]!, catalog)).toMatchObject({ field: "replicas", rule: "deploy.replicas" });
+      expect(describeIssue(result.error.issues[0]!, catalog)).toMatchObject({
+        field: "replicas",
+        rule: "deploy.replicas",
+      });
     }
   });
 });

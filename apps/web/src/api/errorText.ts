@@ -51,8 +51,9 @@ export function roleText(tr: Translator, role: string): string {
 /** What is wrong with a field, in the user's language; the server's English for a rule the browser does not know. */
 export function issueText(tr: Translator, issue: Pick<FieldIssue, "rule" | "params" | "message">): string {
   const key = `errors.rules.${issue.rule}`;
-  if (issue.rule && tr.te(key)) return tr.t(key, translatedParams(tr, issue.params));
-  return issue.message || tr.t("errors.rules.invalid");
+  // `message`: a rule without a name (a Git host's or kustomize's own words), said as the server got it.
+  if (issue.rule && issue.rule !== "message" && tr.te(key)) return tr.t(key, translatedParams(tr, issue.params));
+  return issue.message || tr.t("errors.rules.message");
 }
 
 /** A field's name for a sentence, from the last named part of its path; never the internal name itself. */
