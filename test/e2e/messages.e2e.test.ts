@@ -44,6 +44,13 @@ async function textOf(page: Page, selector: string): Promise<string | null> {
   return page.textContent(selector);
 }
 
+/** Waits until the element's text contains `text` (browser code as a string: no DOM types here). */
+async function waitForText(page: Page, selector: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    `document.querySelector(${JSON.stringify(selector)})?.textContent?.includes(${JSON.stringify(text)}) ?? false`,
+  );
+}
+
 describe("messages in zh-CN", () => {
   it("field errors, deploy form checks and domain errors read in Chinese", async () => {
     const problems: string[] = [];
@@ -117,10 +124,7 @@ describe("messages in zh-CN", () => {
     await screenshot(page, "messages-02-project-slug");
     await page.fill(id("project-slug"), "web-shop");
     await page.click(id("submit"));
-    await page.waitForFunction(
-      (sel) => document.querySelector(sel)?.textContent?.includes("已被占用"),
-      id("project-slug-error"),
-    );
+    await waitForText(page, id("project-slug-error"), "已被占用");
     expectForPeople(await page.textContent(id("project-slug-error")), "已被占用");
 
     // An approval rule nobody can meet: besides the requester, only one person can approve.
@@ -148,10 +152,7 @@ describe("messages in zh-CN", () => {
     // A registry with a port is not a tag either.
     await page.fill(id("deploy-image"), "localhost:5000/app");
     await page.click(id("submit-deploy"));
-    await page.waitForFunction(
-      (sel) => document.querySelector(sel)?.textContent?.includes("标签"),
-      id("deploy-image-error"),
-    );
+    await waitForText(page, id("deploy-image-error"), "标签");
     await page.fill(id("deploy-image"), "ghcr.io/acme/shop:1.1.0");
     await page.fill(id("deploy-replicas"), "2");
     await page.waitForSelector(id("deploy-image-error"), { state: "detached" });
