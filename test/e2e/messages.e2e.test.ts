@@ -148,6 +148,7 @@ describe("messages in zh-CN", () => {
     await page.click(id("submit-deploy"));
     expectForPeople(await textOf(page, id("deploy-image-error")), "必须带有标签或摘要");
     expectForPeople(await textOf(page, id("deploy-replicas-error")), "必须是 0 到 1000 之间的整数");
+    await page.locator(id("deploy-image")).scrollIntoViewIfNeeded();
     await screenshot(page, "messages-04-deploy-form");
     // A registry with a port is not a tag either.
     await page.fill(id("deploy-image"), "localhost:5000/app");
