@@ -70,6 +70,7 @@ export const fieldRules = {
   provider_not_found: "was not found by the provider API",
   provider_forbidden: "lacks the permission this needs",
   provider_name_taken: "is already taken on the provider",
+  pending_invitation: "already has a pending invitation",
   layout_exists: "already has a k8s/ directory: nothing was changed",
   only_sign_in: "is your only way to sign in: set a password first",
 } as const;

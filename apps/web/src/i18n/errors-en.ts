@@ -80,6 +80,8 @@ export const errorMessagesEn = {
     provider_forbidden: "lacks the permission this needs",
     provider_name_taken: "is already taken on the provider",
     layout_exists: "already has a k8s/ directory: nothing was changed",
+    pending_invitation: "already has a pending invitation",
+    branch_exists: "names the branch “{branch}”, which exists already",
     confirm_mismatch: "must be “{expected}” to confirm",
     only_sign_in: "is your only way to sign in: set a password first",
     approvals: {
@@ -229,6 +231,20 @@ export const errorMessagesEn = {
         "Cancelling or retrying a deployment the platform is committing needs the environment's admin permission.",
       committing: "This deployment is being committed right now: wait for it to finish.",
       step_refused: "This deployment is {status}: this step is not possible now.",
+    },
+    invitations: { pending_exists: "A pending invitation already exists: revoke it first." },
+    environments: {
+      branch_exists: "The branch “{branch}” exists already.",
+      gitops_incomplete: "The environment's GitOps settings are incomplete.",
+      ssh_host_key_unknown:
+        "The repository's SSH host key is not known yet: sync the repository once (or reconnect it) so Flux can verify the host.",
+      no_cluster: "This environment does not run in a cluster: bind it to a cluster first.",
+    },
+    clusters: {
+      still_used:
+        "The cluster still runs {count} environment(s): {names}. Move them to another cluster or turn their GitOps off first.",
+      flux_busy: "A Flux operation is already in progress on this cluster: wait for it to end.",
+      flux_not_installed: "Flux is not installed in this cluster.",
     },
     teams: { owner_role: "Granting or removing the team owner role needs a team owner." },
     projects: { owner_role: "Granting or removing the owner role needs a project owner." },

@@ -80,6 +80,8 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
     provider_forbidden: "缺少所需权限",
     provider_name_taken: "在代码托管平台上已被占用",
     layout_exists: "已有 k8s/ 目录：未做任何更改",
+    pending_invitation: "已有一个待处理的邀请",
+    branch_exists: "对应的分支“{branch}”已经存在",
     confirm_mismatch: "必须输入“{expected}”以确认",
     only_sign_in: "是你唯一的登录方式：请先设置密码",
     approvals: {
@@ -218,6 +220,18 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
       recovery_admin: "取消或重试平台正在提交的部署需要环境的管理权限。",
       committing: "这个部署正在提交：请等待完成。",
       step_refused: "这个部署当前状态为“{status}”，现在不能执行此步骤。",
+    },
+    invitations: { pending_exists: "已有一个待处理的邀请：请先撤销它。" },
+    environments: {
+      branch_exists: "分支“{branch}”已经存在。",
+      gitops_incomplete: "该环境的 GitOps 设置不完整。",
+      ssh_host_key_unknown: "还不知道仓库的 SSH 主机密钥：请先同步一次仓库（或重新连接），以便 Flux 校验主机。",
+      no_cluster: "该环境没有运行在集群中：请先绑定集群。",
+    },
+    clusters: {
+      still_used: "该集群仍在运行 {count} 个环境：{names}。请先把它们迁移到其他集群，或关闭它们的 GitOps。",
+      flux_busy: "该集群上已有 Flux 操作正在进行：请等待其结束。",
+      flux_not_installed: "该集群没有安装 Flux。",
     },
     teams: { owner_role: "授予或移除团队所有者角色需要团队所有者。" },
     projects: { owner_role: "授予或移除所有者角色需要项目所有者。" },
