@@ -81,3 +81,16 @@ describe("error wording in the browser", () => {
     expect(text).not.toMatch(/userId|spec\.|path:/);
   });
 });
+
+describe("timeline notes", () => {
+  it("reads the platform's own notes in the user's language and leaves people's words alone", async () => {
+    const { eventMessage } = await import("../deployments/eventMessages.ts");
+    expect(eventMessage(zh, "2 approval(s) required")).toBe("需要 2 人审批");
+    expect(eventMessage(zh, "approved by 2 of 2 required")).toBe("已获 2 人审批（需要 2 人）");
+    expect(eventMessage(zh, "pushed 9178f2fdd00c to main")).toBe("已将 9178f2fdd00c 推送到 main");
+    expect(eventMessage(english, "pushed 9178f2fdd00c to main after 2 attempts")).toBe(
+      "pushed 9178f2fdd00c to main after 2 attempts",
+    );
+    expect(eventMessage(zh, "LGTM, ship it")).toBe("LGTM, ship it");
+  });
+});

@@ -34,6 +34,7 @@ import {
 } from "../clusters/clusterVocabulary.ts";
 import { changeFields, probeTypes } from "../deployments/deployForm.ts";
 import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
+import { eventMessageKeys } from "../deployments/eventMessages.ts";
 import { rolloutStepNames } from "../deployments/rolloutSteps.ts";
 import { fluxActions as environmentFluxActions } from "../environments/environmentFlux.ts";
 import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
@@ -116,6 +117,7 @@ const vocabularyKeys = [
   ...deploymentMethods.map((method) => `deployments.methods.${method}`),
   ...deploymentStrategies.flatMap((s) => [`deployments.strategies.${s}`, `deployments.strategyHints.${s}`]),
   ...manualEvents.map((event) => `deployments.manual.events.${event}`),
+  ...eventMessageKeys.map((key) => `deployments.eventMessages.${key}`),
   ...["seconds", "minutes", "hours"].map((unit) => `deployments.duration.${unit}`),
   ...changeFields.map((field) => `deployments.form.changeFields.${field}`),
   ...probeTypes.map((type) => `deployments.form.probes.types.${type}`),
