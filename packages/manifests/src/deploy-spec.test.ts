@@ -9,7 +9,7 @@ const issuesOf = (input: unknown) => {
 
 describe("deploySpecSchema", () => {
   it.each([
-    { image: "nginx" },
+    { image: "app:1.2" },
     { image: "ghcr.io/org/app:1.2.3" },
     { image: "registry.example.com:5000/team/sub/app:v1.0-rc.1" },
     { image: `app@sha256:${"0".repeat(64)}` },
@@ -74,6 +74,9 @@ describe("deploySpecSchema", () => {
       { image: "ghcr.io/org/app:1.0 ; rm -rf /" },
       "image: must be a valid image reference like registry.example.com/team/app:1.2.3",
     ],
+    [{ image: "nginx" }, "image: must name a tag or a digest, like app:1.2.3 or app@sha256:…"],
+    [{ image: "registry.example.com/app" }, "image: must name a tag or a digest, like app:1.2.3 or app@sha256:…"],
+    [{ image: "localhost:5000/app" }, "image: must name a tag or a digest, like app:1.2.3 or app@sha256:…"],
     [{ image: 5 }, "image: must be a valid image reference like registry.example.com/team/app:1.2.3"],
     [{ imagePullPolicy: "always" }, "imagePullPolicy: must be one of Always, IfNotPresent or Never"],
     [{ replicas: -1 }, "replicas: must be an integer from 0 to 1000"],

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ManifestError } from "./errors.ts";
-import { isImageReference } from "./image-reference.ts";
+import { isImageReference, parseImageReference } from "./image-reference.ts";
 import { compareQuantities, parseQuantity } from "./quantity.ts";
 
 /**
@@ -78,6 +78,7 @@ export const rules = {
   container:
     "must be a container name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
   image: "must be a valid image reference like registry.example.com/team/app:1.2.3",
+  imageTag: "must name a tag or a digest, like app:1.2.3 or app@sha256:…",
   imagePullPolicy: "must be one of Always, IfNotPresent or Never",
   replicas: "must be an integer from 0 to 1000",
   env: "must be a list of { name, value } entries",
@@ -111,6 +112,12 @@ export function isDnsSubdomain(v: string): boolean {
 export function isEnvVarName(v: string): boolean {
   return ENV_NAME.test(v);
 }
+/** `app:1.2` or `app@sha256:…`; not `nginx`, nor `localhost:5000/app` (a port, not a tag). */
+export function hasTagOrDigest(image: string): boolean {
+  const ref = parseImageReference(image);
+  return !!ref && (ref.tag !== undefined || ref.digest !== undefined);
+}
+
 export function isPort(v: number | string): boolean {
   if (typeof v === "number") return Number.isInteger(v) && v >= 1 && v <= 65535;
   if (/^\d+$/.test(v)) return isPort(Number(v));
@@ -178,7 +185,12 @@ export const deploySpecSchema: z.ZodType<DeploySpec> = strict({
   kind: z.enum(workloadKinds, { message: rules.kind }).optional(),
   workload: z.string({ message: rules.workload }).refine(isDnsSubdomain, { message: rules.workload }).optional(),
   container: z.string({ message: rules.container }).refine(isDnsLabel, { message: rules.container }).optional(),
-  image: z.string({ message: rules.image }).refine(isImageReference, { message: rules.image }).optional(),
+  image: z
+    .string({ message: rules.image })
+    .refine(isImageReference, { message: rules.image, abort: true })
+    // Without a tag the cluster runs whatever `latest` is when a node pulls: not a deployment one can name.
+    .refine(hasTagOrDigest, { message: rules.imageTag })
+    .optional(),
   imagePullPolicy: z.enum(imagePullPolicies, { message: rules.imagePullPolicy }).optional(),
   replicas: int(0, 1000, rules.replicas).optional(),
   env: z
@@ -205,6 +217,7 @@ export const deploySpecSchema: z.ZodType<DeploySpec> = strict({
         code: "custom",
         path: ["env", i, "name"],
         message: `must be unique ("${entry.name}" is also env.${first}.name)`,
+        params: { rule: "deploy.env_duplicate", name: entry.name, row: first + 1 },
       });
   });
 
@@ -218,6 +231,7 @@ export const deploySpecSchema: z.ZodType<DeploySpec> = strict({
         code: "custom",
         path: ["resources", "limits", resource],
         message: `must not be less than resources.requests.${resource} (${request})`,
+        params: { rule: `deploy.limit_below_request_${resource}`, request },
       });
     }
   }

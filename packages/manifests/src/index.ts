@@ -8,6 +8,7 @@ export {
   deploySpecSchema,
   describeIssue,
   type EnvVar,
+  hasTagOrDigest,
   type ImagePullPolicy,
   isDnsLabel,
   isDnsSubdomain,

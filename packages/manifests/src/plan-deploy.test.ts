@@ -243,9 +243,10 @@ replicas:
     expect(plan.summary).toMatch(/, scale to 0 replicas$/);
   });
 
-  it("writes a bare image name as the latest tag, since an entry without a tag keeps base's", () => {
-    const plan = planDeploy(repo(), "k8s/overlays/staging", { image: "ghcr.io/org/web" });
-    expect(plan.changes["k8s/overlays/staging/kustomization.yaml"]).toContain('    newTag: "latest"\n');
+  it("refuses a bare image name: a deployment names a tag or a digest", () => {
+    expect(() => planDeploy(repo(), "k8s/overlays/staging", { image: "ghcr.io/org/web" })).toThrow(
+      "image: must name a tag or a digest, like app:1.2.3 or app@sha256:…",
+    );
   });
 
   it("creates deployment-patch.yaml for env, resources and probes, and lists it under patches:", () => {

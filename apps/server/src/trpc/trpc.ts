@@ -1,5 +1,6 @@
-import type { ErrorDetails } from "@juanie/contracts";
+import { describeIssue, type ErrorDetails, issuesOfFieldErrors, ruleCatalog } from "@juanie/contracts";
 import { type Actor, DomainError, ForbiddenError, type GitOpsDeps, type RequestOrigin } from "@juanie/domain";
+import { deploySpecRules } from "@juanie/manifests";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
@@ -53,22 +54,33 @@ function zodFieldErrors(err: ZodError): Record<string, string[]> {
   return out;
 }
 
-/** The one place where errors become API errors: codes, messages and field errors. */
-function details(error: TRPCError): ErrorDetails & { message: string } {
+/** The wording of every rule the server knows by name: its own, and the deploy form's (`deploy.image`). */
+const rules = ruleCatalog(Object.fromEntries(Object.entries(deploySpecRules).map(([k, v]) => [`deploy.${k}`, v])));
+
+/**
+ * The one place where errors become API errors: codes, messages and field errors. The English message
+ * stays; `reason` and `issues` name the same things by stable names for clients that word them otherwise.
+ */
+export function details(error: TRPCError): ErrorDetails & { message: string } {
   const cause = error.cause;
   if (cause instanceof ZodError) {
     const fieldErrors = zodFieldErrors(cause);
     const message = Object.entries(fieldErrors)
       .map(([f, m]) => `${f}: ${m.join(", ")}`)
       .join("; ");
-    return { code: "INVALID_INPUT", fieldErrors, message: `Invalid input: ${message}` };
+    const issues = cause.issues.map((issue) => describeIssue(issue, rules));
+    return { code: "INVALID_INPUT", fieldErrors, issues, message: `Invalid input: ${message}` };
   }
   if (cause instanceof DomainError) {
     const extra = cause as DomainError & { fieldErrors?: Record<string, string[]>; requiredRole?: string };
+    const issues = cause.issues ?? (extra.fieldErrors ? issuesOfFieldErrors(extra.fieldErrors, rules) : undefined);
     return {
       code: cause.code,
       message: cause.message,
       ...(extra.fieldErrors ? { fieldErrors: extra.fieldErrors } : {}),
+      ...(issues?.length ? { issues } : {}),
+      ...(cause.messageKey ? { reason: cause.messageKey } : {}),
+      ...(cause.messageParams ? { params: cause.messageParams } : {}),
       ...(cause instanceof ForbiddenError && cause.requiredRole ? { requiredRole: cause.requiredRole } : {}),
     };
   }

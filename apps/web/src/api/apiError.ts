@@ -1,4 +1,4 @@
-import { type ErrorCode, errorCodes } from "@juanie/contracts";
+import { type ErrorCode, errorCodes, type FieldIssue, type MessageParams } from "@juanie/contracts";
 import { TRPCClientError } from "@trpc/client";
 
 /** The server's codes plus NETWORK, for requests that never got an answer. */
@@ -11,6 +11,11 @@ export interface ApiError {
   message: string;
   fieldErrors: Record<string, string[]>;
   requiredRole: string | null;
+  /** The server's stable name for the message, and its values: what the browser translates. */
+  reason?: string;
+  params?: MessageParams;
+  /** The field errors by rule name, when the server sent them. */
+  issues?: FieldIssue[];
 }
 
 // Used when the server answered without `juanie` details (e.g. a transport-level failure).
@@ -28,6 +33,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isErrorCode(value: unknown): value is ErrorCode {
   return errorCodes.some((code) => code === value);
+}
+
+function readParams(value: unknown): MessageParams | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: MessageParams = {};
+  for (const [key, v] of Object.entries(value)) if (typeof v === "string" || typeof v === "number") out[key] = v;
+  return out;
+}
+
+function readIssues(value: unknown): FieldIssue[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const issues: FieldIssue[] = [];
+  for (const item of value) {
+    if (!isRecord(item) || typeof item.field !== "string" || typeof item.rule !== "string") continue;
+    const params = readParams(item.params);
+    const message = typeof item.message === "string" ? item.message : "";
+    issues.push({ field: item.field, rule: item.rule, message, ...(params ? { params } : {}) });
+  }
+  return issues;
 }
 
 function readFieldErrors(value: unknown): Record<string, string[]> {
@@ -57,6 +81,9 @@ export function toApiError(error: unknown): ApiError {
       message: error.message,
       fieldErrors: readFieldErrors(details.fieldErrors),
       requiredRole: typeof details.requiredRole === "string" ? details.requiredRole : null,
+      ...(typeof details.reason === "string" ? { reason: details.reason } : {}),
+      ...(readParams(details.params) ? { params: readParams(details.params) } : {}),
+      ...(readIssues(details.issues) ? { issues: readIssues(details.issues) } : {}),
     };
   }
   const code = typeof data.code === "string" ? fromTrpcCode[data.code] : undefined;

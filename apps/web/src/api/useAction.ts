@@ -1,14 +1,12 @@
+import { describeIssue, type IssueLike } from "@juanie/contracts";
 import { type QueryKey, useMutation, useQueryClient } from "@tanstack/vue-query";
 import { type MaybeRefOrGetter, reactive, readonly, ref } from "vue";
+import { knownRules } from "./errorText.ts";
 import { useFormErrors } from "./useFormErrors.ts";
 
 /** Structural view of a zod schema, so the web app needs no direct zod import. */
 interface Validator {
-  safeParse(
-    value: unknown,
-  ):
-    | { success: true }
-    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+  safeParse(value: unknown): { success: true } | { success: false; error: { issues: readonly IssueLike[] } };
 }
 
 export interface ActionOptions<TVars, TData> {
@@ -51,13 +49,8 @@ export function useAction<TVars, TData>(
     if (options.schema) {
       const parsed = options.schema.safeParse(vars);
       if (!parsed.success) {
-        const fieldErrors: Record<string, string[]> = {};
-        for (const issue of parsed.error.issues) {
-          // Dotted like the server's field errors: `gitops.branch`, `credential.token`.
-          const name = issue.path.map(String).join(".");
-          fieldErrors[name] = [...(fieldErrors[name] ?? []), issue.message];
-        }
-        errors.setFieldErrors(fieldErrors);
+        // Dotted like the server's field errors (`gitops.branch`, `credential.token`), with the same rule names.
+        errors.setIssues(parsed.error.issues.map((issue) => describeIssue(issue, knownRules)));
         return undefined;
       }
     }

@@ -1,3 +1,4 @@
+import { errorMessagesEn } from "./errors-en.ts";
 // Message syntax: `{name}` interpolates, `a | b` selects a plural form; `@`, `{`, `}`, `|` and `$` need escaping.
 export const en = {
   app: { name: "Juanie" },
@@ -85,7 +86,8 @@ export const en = {
       NETWORK: "Cannot reach the server",
     },
     networkHint: "Check your connection and try again.",
-    requiredRole: "This needs the {role} role.",
+    requiredRole: "Needed: {role}.",
+    ...errorMessagesEn,
   },
   roles: {
     org: { admin: "Admin", member: "Member" },
@@ -1179,6 +1181,20 @@ export const en = {
       superseded:
         "A newer commit reached the cluster before this one finished: Flux applies only the newest commit of the branch, so this deployment stopped here.",
       podsReady: "{ready}/{desired} ready",
+    },
+    eventMessages: {
+      approvalsRequired: "{count} approval(s) required",
+      approvedBy: "approved by {count} of {required} required",
+      approvedByDropped:
+        "approved by {count} of {required} required ({dropped} approval(s) no longer count: the approver lost the permission)",
+      pushed: "pushed {sha} to {branch}",
+      pushedAfter: "pushed {sha} to {branch} after {attempts} attempts",
+      cancelledBy: "cancelled by {user}",
+      retriedBy: "retried by {user}",
+      rolledBackBy: "rolled back by {id}",
+      approvalExpired: "approval window elapsed",
+      foundCommit: "found its commit {sha} on {branch} after an interrupted run",
+      serverStopped: "the server stopped while committing and its commit is not on the branch: trying once more",
     },
     approvals: {
       title: "Approvals",

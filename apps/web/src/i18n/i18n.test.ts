@@ -5,7 +5,9 @@ import {
   deploymentMethods,
   deploymentStatusValues,
   environmentTypes,
+  fieldRules,
   invitationStatusSchema,
+  issueRules,
   oauthProviders,
   orgRoles,
   projectRoles,
@@ -14,6 +16,7 @@ import {
   repositoryProviders,
   teamRoles,
 } from "@juanie/contracts";
+import { rules as deploySpecRules } from "@juanie/manifests/deploy-spec";
 import { describe, expect, it } from "vitest";
 import { createI18n } from "vue-i18n";
 import { uiErrorCodes } from "../api/apiError.ts";
@@ -31,6 +34,7 @@ import {
 } from "../clusters/clusterVocabulary.ts";
 import { changeFields, probeTypes } from "../deployments/deployForm.ts";
 import { deploymentStrategies, manualEvents } from "../deployments/deploymentVocabulary.ts";
+import { eventMessageKeys } from "../deployments/eventMessages.ts";
 import { rolloutStepNames } from "../deployments/rolloutSteps.ts";
 import { fluxActions as environmentFluxActions } from "../environments/environmentFlux.ts";
 import { cloudProviders, environmentPermissions } from "../environments/environmentVocabulary.ts";
@@ -81,6 +85,9 @@ function literalKeysInSource(): Map<string, string> {
 /** Keys the UI builds at run time from a vocabulary (`t(`audit.actions.${action}`)`). */
 const vocabularyKeys = [
   ...uiErrorCodes.map((code) => `errors.codes.${code}`),
+  // Every rule the server or the shared schemas name (see @juanie/contracts field-rules.ts).
+  ...[...issueRules, ...Object.keys(fieldRules)].map((rule) => `errors.rules.${rule}`),
+  ...Object.keys(deploySpecRules).map((rule) => `errors.rules.deploy.${rule}`),
   ...auditActions.map((action) => `audit.actions.${action}`),
   ...auditResourceTypes.map((type) => `audit.resourceTypes.${type}`),
   ...["success", "denied", "failed"].map((result) => `audit.results.${result}`),
@@ -110,6 +117,7 @@ const vocabularyKeys = [
   ...deploymentMethods.map((method) => `deployments.methods.${method}`),
   ...deploymentStrategies.flatMap((s) => [`deployments.strategies.${s}`, `deployments.strategyHints.${s}`]),
   ...manualEvents.map((event) => `deployments.manual.events.${event}`),
+  ...eventMessageKeys.map((key) => `deployments.eventMessages.${key}`),
   ...["seconds", "minutes", "hours"].map((unit) => `deployments.duration.${unit}`),
   ...changeFields.map((field) => `deployments.form.changeFields.${field}`),
   ...probeTypes.map((type) => `deployments.form.probes.types.${type}`),

@@ -1,4 +1,5 @@
 import type { Messages } from "./en.ts";
+import { errorMessagesZhCN } from "./errors-zh-CN.ts";
 
 export const zhCN: Messages = {
   app: { name: "Juanie" },
@@ -85,7 +86,8 @@ export const zhCN: Messages = {
       NETWORK: "无法连接服务器",
     },
     networkHint: "请检查网络连接后重试。",
-    requiredRole: "此操作需要 {role} 角色。",
+    requiredRole: "需要：{role}。",
+    ...errorMessagesZhCN,
   },
   roles: {
     org: { admin: "管理员", member: "成员" },
@@ -1136,6 +1138,19 @@ export const zhCN: Messages = {
       },
       superseded: "在此部署完成前，更新的提交已到达集群：Flux 只应用分支上最新的提交，因此此部署停在这里。",
       podsReady: "{ready}/{desired} 就绪",
+    },
+    eventMessages: {
+      approvalsRequired: "需要 {count} 人审批",
+      approvedBy: "已获 {count} 人审批（需要 {required} 人）",
+      approvedByDropped: "已获 {count} 人审批（需要 {required} 人；另有 {dropped} 个审批因审批人失去权限不再计入）",
+      pushed: "已将 {sha} 推送到 {branch}",
+      pushedAfter: "已将 {sha} 推送到 {branch}（尝试 {attempts} 次）",
+      cancelledBy: "由 {user} 取消",
+      retriedBy: "由 {user} 重试",
+      rolledBackBy: "被回滚部署 {id} 回滚",
+      approvalExpired: "审批期限已过",
+      foundCommit: "中断后在 {branch} 上找到了它的提交 {sha}",
+      serverStopped: "提交过程中服务器停止，分支上没有它的提交：再试一次",
     },
     approvals: {
       title: "审批",

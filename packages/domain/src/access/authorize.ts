@@ -10,7 +10,7 @@ import {
 } from "@juanie/db";
 import { and, eq } from "drizzle-orm";
 import type { Actor } from "../shared/deps.ts";
-import { ConcealedDenialError, ForbiddenError, NotFoundError } from "../shared/errors.ts";
+import { ConcealedDenialError, deniedError, NotFoundError } from "../shared/errors.ts";
 import type { AuditDraft } from "../shared/mutation.ts";
 import { type Action, type Decision, decide, highestProjectRole, type Subject } from "./policy.ts";
 
@@ -45,7 +45,7 @@ export async function effectiveProjectRole(
 function enforce(subject: Subject, action: Action): void {
   const d = decide(subject, action);
   if (!d.allowed) {
-    throw new ForbiddenError(`Forbidden: ${d.reason}`, d.requiredRole);
+    throw deniedError(d);
   }
 }
 

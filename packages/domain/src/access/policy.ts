@@ -83,7 +83,16 @@ export function environmentPermission(input: {
   return input.projectRole === "developer" ? "deploy" : "read";
 }
 
-export type Decision = { allowed: true } | { allowed: false; requiredRole: string; reason: string };
+export type Decision =
+  | { allowed: true }
+  | {
+      allowed: false;
+      requiredRole: string;
+      reason: string;
+      /** For translated messages: the action asked for, and the role the subject has (null: none). */
+      action?: Action;
+      has?: string | null;
+    };
 
 const allow: Decision = { allowed: true };
 
@@ -92,6 +101,7 @@ function deny(requiredRole: string, what: string, has: string | null | undefined
     allowed: false,
     requiredRole,
     reason: `${what} requires ${requiredRole}${has ? ` (you have ${has})` : " (you have no role here)"}`,
+    has: has ?? null,
   };
 }
 
@@ -135,6 +145,11 @@ const describe: Record<Action, string> = {
 };
 
 export function decide(subject: Subject, action: Action): Decision {
+  const d = decision(subject, action);
+  return d.allowed ? d : { ...d, action };
+}
+
+function decision(subject: Subject, action: Action): Decision {
   if (subject.isPlatformAdmin) return allow;
   const what = describe[action];
   const org = subject.orgRole;

@@ -70,7 +70,7 @@ export async function setupAdministrator(
       // Serialise concurrent first-run requests: exactly one can create the administrator.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext('juanie.setup'))`);
       const [row] = await tx.select({ n: count() }).from(users);
-      if ((row?.n ?? 0) > 0) throw new ConflictError("Setup has already been completed");
+      if ((row?.n ?? 0) > 0) throw new ConflictError("Setup has already been completed").because("auth.setup_done");
       const user = await insertUser(tx, { ...input, isPlatformAdmin: true });
       audit.resourceId = user.id;
       audit.changes = { after: { email: user.email, username: user.username, isPlatformAdmin: true } };
@@ -99,7 +99,8 @@ export async function signInWithPassword(
       const ok = user?.passwordHash
         ? await verifyPassword(user.passwordHash, input.password)
         : await verifyPassword(await dummyPasswordHash(), input.password).then(() => false);
-      if (!user || !ok) throw new UnauthenticatedError("Wrong username, e-mail or password");
+      if (!user || !ok)
+        throw new UnauthenticatedError("Wrong username, e-mail or password").because("auth.wrong_credentials");
       audit.resourceId = user.id;
       const session = await createSession(tx, deps, user.id, origin);
       return { me: await toMe(tx, user), session };

@@ -79,7 +79,11 @@ async function assertNoOperationRunning(deps: GitOpsDeps, clusterId: string) {
     .select({ id: fluxOperations.id, action: fluxOperations.action })
     .from(fluxOperations)
     .where(and(eq(fluxOperations.clusterId, clusterId), inArray(fluxOperations.status, ["queued", "running"])));
-  if (busy) throw new ConflictError(`A Flux ${busy.action} is already in progress on this cluster: wait for it to end`);
+  if (busy) {
+    throw new ConflictError(`A Flux ${busy.action} is already in progress on this cluster: wait for it to end`).because(
+      "clusters.flux_busy",
+    );
+  }
 }
 
 /**
@@ -250,12 +254,17 @@ export async function uninstallFlux(
     return row;
   });
   if (input.confirmName.trim() !== c.name) {
-    throw InputError.field("confirmName", `must be the cluster's name, "${c.name}", to confirm`);
+    throw InputError.field("confirmName", `must be the cluster's name, "${c.name}", to confirm`, {
+      rule: "confirm_mismatch",
+      params: { expected: c.name },
+    });
   }
   await assertNoOperationRunning(deps, c.id);
   const detected = await detectOrFail(deps, c);
   if (!detected.installed && detected.crds.length === 0) {
-    throw new ConflictError("Flux is not installed in this cluster: there is nothing to uninstall");
+    throw new ConflictError("Flux is not installed in this cluster: there is nothing to uninstall").because(
+      "clusters.flux_not_installed",
+    );
   }
   return enqueueOperation(deps, actor, c, {
     action: "uninstall",
@@ -275,7 +284,10 @@ export async function adoptFlux(deps: GitOpsDeps, actor: Actor, clusterId: strin
     return row;
   });
   const detected = await detectOrFail(deps, c);
-  if (!detected.installed) throw new ConflictError("Flux is not installed in this cluster: install it instead");
+  if (!detected.installed)
+    throw new ConflictError("Flux is not installed in this cluster: install it instead").because(
+      "clusters.flux_not_installed",
+    );
   const id = await mutate(deps, { actor }, { action: "flux.adopt", resourceType: "cluster" }, async (tx, audit) => {
     await authorizeCluster(tx, actor, "cluster.manage", c.id, audit);
     const now = deps.clock.now();

@@ -285,7 +285,7 @@ export async function deleteCluster(deps: GitOpsDeps, actor: Actor, clusterId: s
       const names = bound.map((b) => `${b.project}/${b.name}`).join(", ");
       throw new ConflictError(
         `The cluster still runs ${bound.length} environment(s): ${names}. Move them to another cluster or turn their GitOps off first.`,
-      );
+      ).because("clusters.still_used", { count: bound.length, names });
     }
     await tx.delete(clusters).where(eq(clusters.id, c.id));
     audit.changes = { before: { name: c.name, server: c.server } };

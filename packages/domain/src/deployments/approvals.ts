@@ -52,7 +52,13 @@ export function unmeetableRule(possible: number): InputError {
   return InputError.field(
     "minApprovals",
     `must be at most ${possible}: ${who} other than the requester can approve deployments to this environment${possible === 0 ? " (give another member the deploy permission, or turn approvals off)" : ""}`,
-  );
+    { rule: quorumRule(possible), params: { max: possible } },
+  ).because(quorumRule(possible), { max: possible });
+}
+
+function quorumRule(possible: number): string {
+  if (possible === 0) return "approvals.no_approver";
+  return possible === 1 ? "approvals.quorum_one" : "approvals.quorum_unreachable";
 }
 
 /** Refuses an approval rule that no request could meet (approvals on, more of them than people who can give them). */

@@ -43,7 +43,9 @@ const verbs: Record<DeploymentEvent, string> = {
  */
 export function deploymentStepRefused(status: DeploymentStatus, event: DeploymentEvent): InputError {
   const rule = finished[status] ?? `is ${status.replace("_", " ")} and cannot ${verbs[event]} now`;
-  return new InputError(`This deployment ${rule}`, { deploymentId: [rule] });
+  const e = new InputError(`This deployment ${rule}`, { deploymentId: [rule] });
+  e.issues = [{ field: "deploymentId", rule: "deployments.step_refused", params: { status }, message: rule }];
+  return e.because("deployments.step_refused", { status });
 }
 
 /** A refusal about the deployment itself, as a sentence, with the same rule on the `deploymentId` field. */

@@ -184,14 +184,16 @@ async function authorizeAdmin(tx: Executor, actor: Actor, d: DeploymentRow, audi
     throw new ForbiddenError(
       `Forbidden: cancelling or retrying a deployment the platform is committing requires environment admin permission (you have environment ${access.permission ?? "no"} permission)`,
       "environment admin permission",
-    );
+    ).because("deployments.recovery_admin");
   }
   return access;
 }
 
 async function refuseWhileRunning(db: Executor, d: DeploymentRow): Promise<void> {
   if (await jobRunning(db, commitJobKey(d.id), LIVENESS.staleMs)) {
-    throw new ConflictError("This deployment is being committed right now: wait for it to finish");
+    throw new ConflictError("This deployment is being committed right now: wait for it to finish").because(
+      "deployments.committing",
+    );
   }
 }
 
@@ -212,7 +214,7 @@ export async function cancelCommittingDeployment(
     audit.resourceId = d.id;
     await authorizeAdmin(tx, actor, d, audit);
     if (d.status !== "committing" || d.pushShas.length !== before?.pushShas.length) {
-      throw new ConflictError("The deployment changed meanwhile: reload and try again");
+      throw new ConflictError("The deployment changed meanwhile: reload and try again").because("changed_meanwhile");
     }
     await refuseWhileRunning(tx, d);
     if (landed) {

@@ -77,7 +77,8 @@ export async function applyEvent(
     })
     .where(and(eq(deployments.id, d.id), eq(deployments.status, d.status)))
     .returning();
-  if (!row) throw new ConflictError("The deployment changed meanwhile: reload and try again");
+  if (!row)
+    throw new ConflictError("The deployment changed meanwhile: reload and try again").because("changed_meanwhile");
   await tx
     .insert(deploymentEvents)
     .values({ deploymentId: d.id, fromStatus: d.status, toStatus: t.to, message: opts.message ?? null });
@@ -156,7 +157,17 @@ export async function gitopsTarget(
 }
 
 export function manifestFailure(err: unknown): never {
-  if (err instanceof ManifestError) throw InputError.field(err.field ? `spec.${err.field}` : "spec", err.message);
+  if (err instanceof ManifestError) {
+    const specField = (field: string) => (field ? `spec.${field}` : "spec");
+    if (err.fieldErrors) {
+      const fieldErrors = Object.entries(err.fieldErrors).map(([field, rules]) => [specField(field), rules]);
+      throw new InputError(err.message, Object.fromEntries(fieldErrors));
+    }
+    // The message reads `field: rule`; under the field goes the rule alone (not `spec.replicas replicas: …`).
+    const field = err.field ?? "";
+    const rule = field && err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+    throw new InputError(err.message, { [specField(field)]: [rule] });
+  }
   if (err instanceof GitError) throw gitFailure(err);
   throw err;
 }
@@ -500,7 +511,9 @@ async function authorizedRendering<T>(
   // Denied (audited as such), or not found.
   await authorizeEnvironment(tx, actor, "deployment.create", environmentId, audit);
   if (rendered && !rendered.ok) throw rendered.error;
-  throw new ConflictError("The environment's access or GitOps settings changed meanwhile: please try again");
+  throw new ConflictError("The environment's access or GitOps settings changed meanwhile: please try again").because(
+    "changed_meanwhile",
+  );
 }
 
 export async function requestDeployment(
@@ -609,7 +622,10 @@ export async function approveDeployment(
     audit.resourceId = d.id;
     const { env } = await authorizeEnvironment(tx, actor, "deployment.approve", d.environmentId, audit);
     if (d.requestedById === actor.user.id) {
-      throw new ForbiddenError("Forbidden: you cannot approve your own deployment", "another eligible approver");
+      throw new ForbiddenError(
+        "Forbidden: you cannot approve your own deployment",
+        "another eligible approver",
+      ).because("approvals.own_deployment");
     }
     const now = deps.clock.now();
     if (d.status !== "awaiting_approval")
@@ -620,7 +636,8 @@ export async function approveDeployment(
       .select()
       .from(deploymentApprovals)
       .where(and(eq(deploymentApprovals.deploymentId, d.id), eq(deploymentApprovals.userId, actor.user.id)));
-    if (mine) throw new ConflictError("You have already decided on this deployment");
+    if (mine)
+      throw new ConflictError("You have already decided on this deployment").because("approvals.already_decided");
     await tx
       .insert(deploymentApprovals)
       .values({ deploymentId: d.id, userId: actor.user.id, decision: "approved", comment: input.comment ?? null });
@@ -651,7 +668,7 @@ export async function rejectDeployment(
       throw new ForbiddenError(
         "Forbidden: cancel your own deployment instead of rejecting it",
         "another eligible approver",
-      );
+      ).because("approvals.reject_own");
     }
     await tx
       .insert(deploymentApprovals)
@@ -689,7 +706,7 @@ export async function cancelDeployment(
       throw new ForbiddenError(
         "Forbidden: only the requester or an environment admin can cancel",
         "environment admin permission",
-      );
+      ).because("deployments.cancel_not_allowed");
     }
     await applyEvent(tx, d, "cancel", { now: deps.clock.now(), message: `cancelled by ${actor.user.username}` });
     audit.changes = { before: { status: d.status }, after: { status: "cancelled" } };
@@ -721,7 +738,7 @@ export async function breakGlassDeployment(
         throw new ForbiddenError(
           `Forbidden: approving break glass requires organization admin (you have ${has})`,
           "organization admin",
-        );
+        ).because("approvals.break_glass_admin");
       }
       const reason = input.reason.trim();
       if (!reason) throw InputError.field("reason", "is required: say why the approval cannot wait");
@@ -729,7 +746,7 @@ export async function breakGlassDeployment(
         throw new ForbiddenError(
           "Forbidden: break glass is for someone else's request, not your own",
           "another organization admin",
-        );
+        ).because("approvals.break_glass_own");
       }
       const now = deps.clock.now();
       if (d.status !== "awaiting_approval")

@@ -12,7 +12,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { authorizeProject, effectiveProjectRole, orgRoleOf } from "../access/authorize.ts";
 import { type Action, decide, type EnvironmentPermission, environmentPermission } from "../access/policy.ts";
 import type { Actor } from "../shared/deps.ts";
-import { ConcealedDenialError, ForbiddenError, NotFoundError } from "../shared/errors.ts";
+import { ConcealedDenialError, deniedError, NotFoundError } from "../shared/errors.ts";
 import type { AuditDraft } from "../shared/mutation.ts";
 
 export type EnvironmentRow = typeof environments.$inferSelect;
@@ -93,7 +93,7 @@ export async function authorizeEnvironment(
   );
   if (isDeployAction) {
     const d = decide({ ...subject, environmentPermission: permission }, action);
-    if (!d.allowed) throw new ForbiddenError(`Forbidden: ${d.reason}`, d.requiredRole);
+    if (!d.allowed) throw deniedError(d);
   }
   return { env, project, subject, permission };
 }

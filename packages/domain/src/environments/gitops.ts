@@ -78,7 +78,10 @@ export async function gitopsObjectsFor(deps: GitOpsDeps, env: EnvironmentRow): P
     .innerJoin(repositories, eq(repositories.id, environments.repositoryId))
     .innerJoin(clusters, eq(clusters.id, environments.clusterId))
     .where(eq(environments.id, env.id));
-  if (!row || !env.branch || !env.path) throw new ConflictError("The environment's GitOps settings are incomplete");
+  if (!row || !env.branch || !env.path)
+    throw new ConflictError("The environment's GitOps settings are incomplete").because(
+      "environments.gitops_incomplete",
+    );
   const { repo, project, cluster } = row;
   const names = gitopsNames(project.slug, env);
   const secret = repo.authType === "none" ? "" : deps.secrets.decrypt(repo.credential);
@@ -90,7 +93,7 @@ export async function gitopsObjectsFor(deps: GitOpsDeps, env: EnvironmentRow): P
     if (!knownHosts) {
       throw new ConflictError(
         "The repository's SSH host key is not known yet: sync the repository once (or reconnect it) so Flux can verify the host",
-      );
+      ).because("environments.ssh_host_key_unknown");
     }
     credential = { type: "ssh", identity: secret, knownHosts };
   }
@@ -215,7 +218,9 @@ export async function runEnvironmentFluxAction(
     async (tx, audit) => {
       const r = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
       if (!r.env.clusterId || !r.env.gitopsEnabled) {
-        throw new ConflictError("This environment does not run in a cluster: bind it to a cluster first");
+        throw new ConflictError("This environment does not run in a cluster: bind it to a cluster first").because(
+          "environments.no_cluster",
+        );
       }
       audit.unchanged = true;
       const c = await loadCluster(tx, r.env.clusterId);

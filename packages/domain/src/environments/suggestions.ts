@@ -190,9 +190,7 @@ async function pushBranch(
     throw gitFailure(err);
   });
   if (access.branches.some((b) => b.name === branch)) {
-    throw new ConflictError(`The branch "${branch}" exists already`, {
-      name: [`the branch "${branch}" exists already`],
-    });
+    throw branchExists(branch);
   }
   const from = defaultBranchOf(access.branches, access.defaultBranch, repo);
   if (!from || !isValidBranchName(from)) {
@@ -203,10 +201,18 @@ async function pushBranch(
     return { repo, branch, from, sha };
   } catch (err) {
     if (err instanceof GitError && err.reason === "non_fast_forward") {
-      throw new ConflictError(`The branch "${branch}" exists already`, {
-        name: [`the branch "${branch}" exists already`],
-      });
+      throw branchExists(branch);
     }
     throw gitFailure(err);
   }
+}
+
+function branchExists(branch: string): ConflictError {
+  const e = new ConflictError(`The branch "${branch}" exists already`, {
+    name: [`the branch "${branch}" exists already`],
+  });
+  e.issues = [
+    { field: "name", rule: "branch_exists", params: { branch }, message: `the branch "${branch}" exists already` },
+  ];
+  return e.because("environments.branch_exists", { branch });
 }

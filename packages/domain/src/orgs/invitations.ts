@@ -96,7 +96,7 @@ export async function createInvitation(
     if (pending) {
       throw new ConflictError("A pending invitation already exists: revoke it first", {
         invitee: ["already has a pending invitation"],
-      });
+      }).because("invitations.pending_exists");
     }
     const token = randomToken();
     const [row] = await tx

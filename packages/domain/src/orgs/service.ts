@@ -126,7 +126,12 @@ export async function deleteOrganization(
     await authorizeOrg(tx, actor, "org.delete", input.organizationId, audit);
     const [org] = await tx.select().from(organizations).where(eq(organizations.id, input.organizationId));
     if (!org) throw new NotFoundError("Organization");
-    if (org.slug !== input.confirmSlug) throw InputError.field("confirmSlug", `must be "${org.slug}" to confirm`);
+    if (org.slug !== input.confirmSlug) {
+      throw InputError.field("confirmSlug", `must be "${org.slug}" to confirm`, {
+        rule: "confirm_mismatch",
+        params: { expected: org.slug },
+      });
+    }
     audit.changes = { before: { name: org.name, slug: org.slug } };
     // The audit entry outlives the organization (its organization_id is set null by the FK).
     await tx.delete(organizations).where(eq(organizations.id, org.id));

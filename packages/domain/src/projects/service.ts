@@ -243,7 +243,10 @@ function guardOwnerRole(
   if (!roles.includes("owner")) return;
   if (subject.isPlatformAdmin || subject.orgRole === "admin" || projectRoleAtLeast(subject.projectRole, "owner"))
     return;
-  throw new ForbiddenError("Forbidden: granting or removing the owner role requires project owner", "project owner");
+  throw new ForbiddenError(
+    "Forbidden: granting or removing the owner role requires project owner",
+    "project owner",
+  ).because("projects.owner_role");
 }
 
 async function ownerCount(tx: Executor, projectId: string): Promise<number> {

@@ -64,6 +64,7 @@ export function gitFailure(err: unknown, what = "the repository"): InputError {
     branch_not_found: ["branch", "does not exist in the repository"],
   };
   const [field, rule] = byReason[err.reason] ?? ["url", `could not be used: ${err.message}`];
+  if (err.reason === "not_found") return InputError.field(field, rule, { rule: "git_not_found" });
   return InputError.field(field, rule);
 }
 
@@ -159,7 +160,9 @@ async function preparedInTx<A extends ProjectAccess & { repo?: RepositoryRow }, 
   if (!prepared) {
     await authorize();
     // Allowed now, but not a moment ago: nothing was checked, so nothing may be stored.
-    throw new ConflictError("Your access to the project changed meanwhile: please try again");
+    throw new ConflictError("Your access to the project changed meanwhile: please try again").because(
+      "changed_meanwhile",
+    );
   }
   audit.organizationId = prepared.access.project.organizationId;
   audit.projectId = prepared.access.project.id;

@@ -1,14 +1,28 @@
-import type { ErrorCode } from "@juanie/contracts";
+import type { ErrorCode, FieldIssue, MessageParams } from "@juanie/contracts";
 
 /** Base of every error the domain throws on purpose. Transports map `code` once (see the server's error mapping). */
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
+  /** A stable name for this error's sentence (`approvals.own_deployment`), translated by the browser. */
+  messageKey?: string;
+  messageParams?: MessageParams;
+  /** Field errors with their rule names, when the English text alone would not do (numbers in it). */
+  issues?: FieldIssue[];
+
+  /** Names the sentence, for clients that translate it (the English message stays the default). */
+  because(reason: string, params?: MessageParams): this {
+    this.messageKey = reason;
+    if (params) this.messageParams = params;
+    return this;
+  }
 }
 
 export class NotFoundError extends DomainError {
   readonly code = "NOT_FOUND" as const;
   constructor(what: string) {
     super(`${what} not found`);
+    // "Project", "Team member", "Linked github account": translated by name (project, team_member, …).
+    this.because("not_found", { entity: what.toLowerCase().replace(/[^a-z0-9]+/g, "_") });
   }
 }
 
@@ -49,7 +63,17 @@ export class UnauthenticatedError extends DomainError {
   readonly code = "UNAUTHENTICATED" as const;
   constructor(message = "Sign in required") {
     super(message);
+    if (message === "Sign in required") this.because("auth.sign_in_required");
   }
+}
+
+/** A policy's refusal, with the action, the role it needs and the one the actor has, for translated messages. */
+export function deniedError(d: { reason: string; requiredRole: string; action?: string; has?: string | null }) {
+  return new ForbiddenError(`Forbidden: ${d.reason}`, d.requiredRole).because("forbidden.action", {
+    action: d.action ?? "",
+    role: d.requiredRole,
+    has: d.has ?? "",
+  });
 }
 
 /** A cluster (or another system the platform calls) could not be reached or refused: nothing was changed there. */
@@ -72,8 +96,11 @@ export class InputError extends DomainError {
   ) {
     super(message);
   }
-  static field(field: string, rule: string): InputError {
-    return new InputError(`${field} ${rule}`, { [field]: [rule] });
+  /** `rule` is the English text; `code` names it with its parameters when the text has numbers or names in it. */
+  static field(field: string, rule: string, code?: { rule: string; params?: MessageParams }): InputError {
+    const e = new InputError(`${field} ${rule}`, { [field]: [rule] });
+    if (code) e.issues = [{ field, rule: code.rule, ...(code.params ? { params: code.params } : {}), message: rule }];
+    return e;
   }
 }
 

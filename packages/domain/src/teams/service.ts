@@ -42,7 +42,10 @@ async function teamsWhere(deps: Pick<Deps, "db">, actor: Actor, where: ReturnTyp
 function guardTeamOwnerRole(subject: Subject, roles: (TeamRole | undefined)[]) {
   if (!roles.includes("owner")) return;
   if (subject.isPlatformAdmin || subject.orgRole === "admin" || subject.teamRole === "owner") return;
-  throw new ForbiddenError("Forbidden: granting or removing the team owner role requires team owner", "team owner");
+  throw new ForbiddenError(
+    "Forbidden: granting or removing the team owner role requires team owner",
+    "team owner",
+  ).because("teams.owner_role");
 }
 
 export async function listTeams(deps: Pick<Deps, "db">, actor: Actor, organizationId: string): Promise<Team[]> {
