@@ -73,6 +73,11 @@ export const fieldRules = {
   pending_invitation: "already has a pending invitation",
   layout_exists: "already has a k8s/ directory: nothing was changed",
   only_sign_in: "is your only way to sign in: set a password first",
+  promotion_project: "must be a deployment of this project",
+  promotion_environment: "must be a deployment of another environment: a promotion moves values on",
+  order_twice: "lists an environment twice",
+  rollback_no_commit: "has no commit to return to: only committed deployments can be rolled back to",
+  rollback_nothing: "is what the environment already runs: there is nothing to roll back",
 } as const;
 
 export type FieldRule = keyof typeof fieldRules;

@@ -84,6 +84,11 @@ export const errorMessagesEn = {
     branch_exists: "names the branch “{branch}”, which exists already",
     confirm_mismatch: "must be “{expected}” to confirm",
     only_sign_in: "is your only way to sign in: set a password first",
+    promotion_project: "must be a deployment of this project",
+    promotion_environment: "must be a deployment of another environment: a promotion moves values on",
+    order_twice: "lists an environment twice",
+    rollback_no_commit: "has no commit to return to: only committed deployments can be rolled back to",
+    rollback_nothing: "is what the environment already runs: there is nothing to roll back",
     approvals: {
       quorum_one:
         "must be at most 1: only 1 person other than the requester can approve deployments to this environment",

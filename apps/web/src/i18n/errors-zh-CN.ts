@@ -84,6 +84,11 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
     branch_exists: "对应的分支“{branch}”已经存在",
     confirm_mismatch: "必须输入“{expected}”以确认",
     only_sign_in: "是你唯一的登录方式：请先设置密码",
+    promotion_project: "必须是本项目的部署",
+    promotion_environment: "必须是其他环境的部署：晋级是把值带到下一个环境",
+    order_twice: "重复列出了某个环境",
+    rollback_no_commit: "没有可回到的提交：只能回滚到已提交的部署",
+    rollback_nothing: "就是该环境当前运行的内容：没有需要回滚的内容",
     approvals: {
       quorum_one: "不能大于 1：除申请人外，只有 1 人可以审批此环境的部署",
       quorum_unreachable: "不能大于 {max}：除申请人外，只有 {max} 人可以审批此环境的部署",
