@@ -209,7 +209,7 @@ describe.skipIf(!hasKubectl)(
     // with kustomize's, or edits would land where they do not take effect.
     const specs: DeploySpec[] = [
       { image: "ghcr.io/org/web:2.0", replicas: 5 },
-      { image: "other.example.com/web" },
+      { image: "other.example.com:5000/web:3.1" },
       { env: [{ name: "ONLY", value: "1" }] },
       { env: [] },
       { readinessProbe: null, livenessProbe: { type: "exec", command: ["true"], periodSeconds: 3 } },
