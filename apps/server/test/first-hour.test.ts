@@ -233,6 +233,44 @@ describe("branch protection at the Git host", () => {
     for (const e of [guarded, open, missing]) await w.admin.api.environments.delete.mutate({ environmentId: e.id });
     await w.admin.api.repositories.disconnect.mutate({ repositoryId: repo.id });
   });
+
+  it("creating a repository with an untagged image is refused before it exists on the provider", async () => {
+    expect(
+      await failure(
+        w.admin.api.repositories.create.mutate({
+          projectId: w.project.id,
+          provider: "github",
+          apiUrl: gh.apiUrl,
+          token: w.token,
+          namespace: "acme",
+          name: "untagged",
+          private: true,
+          image: "nginx",
+          port: 8080,
+        }),
+      ),
+    ).toMatchObject({
+      juanie: { code: "INVALID_INPUT", fieldErrors: { image: [expect.stringContaining("tag or a digest")] } },
+    });
+    expect(gh.repo("acme/untagged")).toBeUndefined();
+  });
+});
+
+describe("an image without a tag or digest is refused for a new layout too", () => {
+  it("initializing a repository's layout and creating a repository refuse it before anything is written", async () => {
+    const headBefore = await branchHead(w, "main");
+    for (const image of ["nginx", "registry.example.com/app", "localhost:5000/app"]) {
+      expect(
+        await failure(w.admin.api.repositories.initializeLayout.mutate({ repositoryId: w.repoId, image, port: 8080 })),
+      ).toMatchObject({
+        juanie: {
+          code: "INVALID_INPUT",
+          fieldErrors: { image: ["must name a tag or a digest, like app:1.2.3 or app@sha256:…"] },
+        },
+      });
+    }
+    expect(await branchHead(w, "main")).toBe(headBefore);
+  });
 });
 
 describe("promotion order", () => {

@@ -1,7 +1,7 @@
 import type { Repository } from "@juanie/contracts";
 import { type Executor, environments, repositories } from "@juanie/db";
 import { GitError, type GitRemote, validateRemoteUrl } from "@juanie/git";
-import { newRepositoryLayout } from "@juanie/manifests";
+import { deploySpecRules, hasTagOrDigest, isImageReference, newRepositoryLayout } from "@juanie/manifests";
 import { type CreatedRepository, ProviderError, type ProviderKind, repositoryFullName } from "@juanie/providers";
 import { and, asc, eq } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
@@ -537,6 +537,12 @@ export async function updateRepositoryCredential(
  * empty repository, or onto its default branch when the layout is missing. The push happens before the
  * transaction, which only records it.
  */
+/** The same rule as the deploy form: a layout that starts on an untagged image runs whatever `latest` is. */
+function assertLayoutImage(image: string): void {
+  if (!isImageReference(image)) throw InputError.field("image", deploySpecRules.image);
+  if (!hasTagOrDigest(image)) throw InputError.field("image", deploySpecRules.imageTag);
+}
+
 export async function initializeRepositoryLayout(
   deps: GitOpsDeps,
   actor: Actor,
@@ -545,6 +551,7 @@ export async function initializeRepositoryLayout(
   const prepared = await beforeTx(
     () => authorizeRepository(deps.db, actor, input.repositoryId),
     async ({ repo, project }) => {
+      assertLayoutImage(input.image);
       const files = newRepositoryLayout({
         appName: project.slug,
         image: input.image,
@@ -617,13 +624,16 @@ export async function createRepository(
   // failure is audited here, the success by the connection below.
   const prepared = await beforeTx(
     () => authorizeProject(deps.db, actor, "repository.manage", input.projectId),
-    () =>
-      deps
+    () => {
+      // Checked before the repository exists on the provider: nothing is left half made.
+      assertLayoutImage(input.image);
+      return deps
         .providers({ kind: input.provider, apiUrl, token: input.token })
         .createRepository({ namespace: input.namespace, name: input.name, private: input.private })
         .catch((err: unknown) => {
           throw providerFailure(err);
-        }),
+        });
+    },
   );
   // Denied, or the provider failed: audited as such, and thrown.
   const created: CreatedRepository = prepared?.ok
