@@ -251,6 +251,11 @@ describe("a team's first hour", () => {
     expect(await bobPage.textContent(`${prodCard} ${id("env-bypass")}`)).toContain("有 1 个提交未经审批到达了此环境");
     expect(await bobPage.locator(`${prodCard} ${id("env-bypass-acknowledge")}`).count()).toBe(0);
     await screenshot(bobPage, "first-hour-05-bypass-warning-zh-CN");
+    // On a phone the warning and the promote button fit the width.
+    await bobPage.setViewportSize({ width: 390, height: 844 });
+    await bobPage.waitForSelector(`${prodCard} ${id("env-bypass")}`);
+    expect(await bobPage.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
+    await screenshot(bobPage, "first-hour-05b-bypass-warning-390");
 
     // Ada acknowledges: the warning goes.
     await page.waitForSelector(`${prodCard} ${id("env-bypass-acknowledge")}`);
@@ -291,6 +296,13 @@ describe("a team's first hour", () => {
     expect(changes).toContain("spec.replicas");
     expect(changes).toContain("ghcr.io/acme/shop:2.4.0");
     await screenshot(page, "first-hour-07-rollback-rendered");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.click(id("rollback-tab-undone"));
+    await page.waitForSelector(id("rollback-deployment"));
+    const dialog = (await page.locator(id("rollback-dialog")).boundingBox())!;
+    expect(dialog.x).toBeGreaterThanOrEqual(0);
+    expect(dialog.x + dialog.width).toBeLessThanOrEqual(390);
+    await screenshot(page, "first-hour-07b-rollback-390");
 
     await page.click(`${id("rollback-dialog")} ${id("confirm")}`);
     await page.waitForURL((u) => !u.pathname.endsWith(first.id));
