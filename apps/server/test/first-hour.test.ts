@@ -349,6 +349,8 @@ describe("promotion order", () => {
       spec: { image: "ghcr.io/acme/shop:4.2.0" },
     });
     await settled(w.s.bob, fromDev.id);
+    // What development runs, and what a promotion from it carries on.
+    expect((await envNamed("development")).landedDeployment).toEqual({ id: fromDev.id, number: fromDev.number });
     const promoted = await w.s.bob.api.deployments.request.mutate({
       environmentId: w.env.staging,
       spec: { image: "ghcr.io/acme/shop:4.2.0" },
@@ -369,6 +371,9 @@ describe("promotion order", () => {
     });
     expect(toProd).toMatchObject({ status: "awaiting_approval", minApprovals: 2 });
     expect(toProd.promotedFrom).toMatchObject({ id: promoted.id, environmentName: "staging" });
+    // A request still waiting is not what production runs.
+    expect((await envNamed("production")).landedDeployment?.id).not.toBe(toProd.id);
+    expect((await envNamed("production")).lastDeployment?.id).toBe(toProd.id);
     await w.s.bob.api.deployments.cancel.mutate({ deploymentId: toProd.id });
 
     // The source must be another environment of the project.

@@ -237,6 +237,8 @@ export const environment = z.object({
    * Commits that reached this environment without its approvals since a maintainer last acknowledged them
    * (null when there are none): how many, and the newest, with its author as Git names them.
    */
+  /** The newest deployment that reached Git (what the environment runs); a promotion links it as its source. */
+  landedDeployment: z.object({ id: z.string(), number: z.number() }).nullable(),
   bypass: z
     .object({
       count: z.number(),

@@ -18,6 +18,7 @@ import { and, asc, count, desc, eq, gt, inArray } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import { diffFields, recordAudit } from "../audit/record.ts";
 import { assertRuleCanBeMet, possibleApprovals } from "../deployments/approvals.ts";
+import { landedStatuses } from "../deployments/state.ts";
 import { enqueueJob } from "../jobs/queue.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
@@ -277,8 +278,20 @@ async function toEnvironment(
         }
       : null,
     bypass: await bypassOf(db, env),
+    landedDeployment: await landedOf(db, env),
     createdAt: env.createdAt.toISOString(),
   };
+}
+
+/** The newest deployment that reached Git: what the environment runs, and what a promotion carries on. */
+async function landedOf(db: Executor, env: EnvironmentRow): Promise<Environment["landedDeployment"]> {
+  const [row] = await db
+    .select({ id: deployments.id, number: deployments.number })
+    .from(deployments)
+    .where(and(eq(deployments.environmentId, env.id), inArray(deployments.status, [...landedStatuses])))
+    .orderBy(desc(deployments.number))
+    .limit(1);
+  return row ?? null;
 }
 
 /**
