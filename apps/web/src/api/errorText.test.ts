@@ -42,6 +42,9 @@ describe("error wording in the browser", () => {
     expect(fieldLabel(zh, "userId")).toBe("用户");
     expect(fieldLabel(zh, "spec.replicas")).toBe("副本数");
     expect(fieldLabel(zh, "grants.2.subjectId")).toBe("用户或团队");
+    // An entry of a list says which one.
+    expect(fieldLabel(zh, "spec.env.0.name")).toBe("环境变量第 1 项的名称");
+    expect(fieldLabel(english, "spec.env.2.value")).toMatch(/^Environment variables 3, /);
     expect(fieldLabel(zh, "spec.somethingInternal")).toBe("某个字段");
     expect(fieldLabel(english, "environmentId")).toBe("Environment");
   });

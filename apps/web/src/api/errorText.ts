@@ -58,12 +58,18 @@ export function issueText(tr: Translator, issue: Pick<FieldIssue, "rule" | "para
 
 /** A field's name for a sentence, from the last named part of its path; never the internal name itself. */
 export function fieldLabel(tr: Translator, field: string): string {
-  const name = field
-    .split(".")
-    .filter((part) => part !== "" && !/^\d+$/.test(part))
-    .at(-1);
-  const key = `errors.fields.${name ?? ""}`;
-  return name && tr.te(key) ? tr.t(key) : tr.t("errors.fieldFallback");
+  const parts = field.split(".").filter((part) => part !== "");
+  const label = (name: string | undefined) => {
+    const key = `errors.fields.${name ?? ""}`;
+    return name && tr.te(key) ? tr.t(key) : null;
+  };
+  const names = parts.filter((part) => !/^\d+$/.test(part));
+  const leaf = label(names.at(-1)) ?? tr.t("errors.fieldFallback");
+  // An entry of a list (`spec.env.0.name`): which entry, then which of its fields.
+  const at = parts.findLastIndex((part) => /^\d+$/.test(part));
+  const list = at > 0 ? label(parts[at - 1]) : null;
+  if (list && at < parts.length - 1) return tr.t("errors.fieldItem", { list, n: Number(parts[at]) + 1, field: leaf });
+  return leaf;
 }
 
 /** The error's own sentence, when the server named it and the browser knows the name. */

@@ -132,6 +132,8 @@ export const errorMessagesEn = {
   },
   /** A field's name in a sentence, by the last part of its path (`spec.replicas` → replicas). */
   fields: {
+    promotedFromId: "Promoted deployment",
+    order: "Promotion order",
     name: "Name",
     slug: "Slug",
     description: "Description",
@@ -209,6 +211,7 @@ export const errorMessagesEn = {
     timeout: "Timeout",
   },
   /** For a field the list above does not name. */
+  fieldItem: "{list} {n}, {field}",
   fieldFallback: "A field",
   /** The server's sentences, by reason. */
   reasons: {

@@ -127,6 +127,8 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
     },
   },
   fields: {
+    promotedFromId: "晋级来源部署",
+    order: "晋级顺序",
     name: "名称",
     slug: "标识",
     description: "描述",
@@ -203,6 +205,7 @@ export const errorMessagesZhCN: typeof errorMessagesEn = {
     interval: "间隔",
     timeout: "超时",
   },
+  fieldItem: "{list}第 {n} 项的{field}",
   fieldFallback: "某个字段",
   reasons: {
     not_found: "{entity}不存在，或你无权查看。",
