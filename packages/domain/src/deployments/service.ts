@@ -5,7 +5,6 @@ import {
   deployments,
   type Executor,
   environments,
-  projectMembers,
   repositories,
   users,
 } from "@juanie/db";
@@ -32,18 +31,13 @@ import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, DomainError, ForbiddenError, InputError, NotFoundError } from "../shared/errors.ts";
 import { type AuditDraft, mutate } from "../shared/mutation.ts";
 import { countApprovals } from "./approvals.ts";
-import { deploymentRefused, deploymentStepRefused } from "./messages.ts";
+import { deploymentStepRefused } from "./messages.ts";
 import { notifyDeployment, projectKeepers } from "./notices.ts";
 import { recordedPlatformCommits } from "./platform-commits.ts";
 import { getDeployment } from "./queries.ts";
 import { cancelCommittingDeployment, recordPushSha, settledIfLanded } from "./recovery.ts";
-import {
-  type DeploymentEvent,
-  type DeploymentStatus,
-  isDeploymentStatus,
-  isLanded,
-  transitionDeployment,
-} from "./state.ts";
+import { rollbackDeployment } from "./rollback.ts";
+import { type DeploymentEvent, type DeploymentStatus, isDeploymentStatus, transitionDeployment } from "./state.ts";
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 
@@ -97,7 +91,7 @@ export async function publishChange(tx: Executor, d: DeploymentRow): Promise<voi
   });
 }
 
-async function insertDeployment(
+export async function insertDeployment(
   tx: Executor,
   values: typeof deployments.$inferInsert & { status: DeploymentStatus },
   message: string | null,
@@ -396,13 +390,13 @@ function renderView(render: RenderCheck, label: string) {
     : { verified: false as const, reason: render.reason };
 }
 
-async function requesterTrailer(db: Executor, userId: string): Promise<string> {
+export async function requesterTrailer(db: Executor, userId: string): Promise<string> {
   const [u] = await db.select().from(users).where(eq(users.id, userId));
   return u ? `${u.displayName} <${u.email}>` : userId;
 }
 
 /** Starts a deployment: either queued for commit now, or waiting for approvals. Nothing is pushed here. */
-async function startDeployment(
+export async function startDeployment(
   deps: GitOpsDeps,
   tx: Executor,
   actor: Actor,
@@ -470,7 +464,7 @@ type Rendered<T> =
  * environment (null): the transaction then denies and audits the request as usual. A rendering error
  * is kept, to be thrown inside the transaction, where it is audited.
  */
-async function renderBeforeTx<T>(
+export async function renderBeforeTx<T>(
   deps: GitOpsDeps,
   actor: Actor,
   environmentId: string,
@@ -496,7 +490,7 @@ async function renderBeforeTx<T>(
  * rendering error) when there is none. The decision is the one taken just before, as for any check
  * made ahead of a write under read-committed isolation.
  */
-async function authorizedRendering<T>(
+export async function authorizedRendering<T>(
   tx: Executor,
   actor: Actor,
   environmentId: string,
@@ -1017,149 +1011,6 @@ export async function markRolledBack(tx: Executor, rollback: DeploymentRow, now:
       ),
     );
   for (const d of undone) await applyEvent(tx, d, "roll_back", { now, message: `rolled back by ${rollback.id}` });
-}
-
-// ---------------------------------------------------------------------------
-// Rollback
-// ---------------------------------------------------------------------------
-
-export async function rollbackDeployment(
-  deps: GitOpsDeps,
-  actor: Actor,
-  input: { deploymentId: string; message?: string },
-): Promise<DeploymentDetail> {
-  const [candidate] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
-  const targetSha = candidate?.commitSha;
-  const rendered =
-    candidate && targetSha && isLanded(candidate.status)
-      ? await renderBeforeTx(deps, actor, candidate.environmentId, async (target) => {
-          const preview = await deps.git
-            .preview(remoteOf(deps, target.repo), {
-              branch: target.branch,
-              createFrom: target.repo.defaultBranch,
-              edit: restoreEdit(target.path, targetSha),
-            })
-            .catch(manifestFailure);
-          return { ...preview, diff: unifiedDiff(preview.before, preview.after) };
-        })
-      : null;
-  const id = await mutate(
-    deps,
-    { actor },
-    { action: "deployment.rollback", resourceType: "deployment" },
-    async (tx, audit) => {
-      const [targetRow] = await tx.select().from(deployments).where(eq(deployments.id, input.deploymentId));
-      if (!targetRow) throw new NotFoundError("Deployment");
-      if (!targetRow.commitSha || !isLanded(targetRow.status)) {
-        await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
-        throw deploymentRefused("has no commit to return to: only committed deployments can be rolled back to");
-      }
-      const {
-        env,
-        target,
-        value: preview,
-      } = await authorizedRendering(tx, actor, targetRow.environmentId, rendered, audit);
-      if (!preview.changedFiles.length)
-        throw deploymentRefused("is what the environment already runs: there is nothing to roll back");
-      const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
-      const d = await startDeployment(deps, tx, actor, env, {
-        projectId: env.projectId,
-        environmentId: env.id,
-        repositoryId: target.repo.id,
-        method: "rollback",
-        status: "pending",
-        request: {
-          targetSha: targetRow.commitSha,
-          message: input.message ?? null,
-          requestedBy: await requesterTrailer(tx, actor.user.id),
-        },
-        diff: preview.diff,
-        version: targetRow.version,
-        branch: target.branch,
-        path: target.path,
-        baseSha: preview.head,
-        commitMessage: message,
-        requestedById: actor.user.id,
-        rollbackOfId: targetRow.id,
-      });
-      audit.resourceId = d.id;
-      audit.changes = { after: { environment: env.name, rollbackTo: targetRow.commitSha, status: d.status } };
-      return d.id;
-    },
-  );
-  return getDeployment(deps, actor, id);
-}
-
-// ---------------------------------------------------------------------------
-// Manual deployments
-// ---------------------------------------------------------------------------
-
-export async function createManualDeployment(
-  deps: GitOpsDeps,
-  actor: Actor,
-  input: {
-    environmentId: string;
-    version: string;
-    commitSha?: string;
-    branch?: string;
-    strategy: "rolling" | "blue_green" | "canary";
-  },
-): Promise<DeploymentDetail> {
-  const id = await mutate(
-    deps,
-    { actor },
-    { action: "deployment.manual", resourceType: "deployment" },
-    async (tx, audit) => {
-      const { env } = await authorizeEnvironment(tx, actor, "deployment.create", input.environmentId, audit);
-      const d = await insertDeployment(
-        tx,
-        {
-          projectId: env.projectId,
-          environmentId: env.id,
-          method: "manual",
-          status: "pending",
-          request: { version: input.version, strategy: input.strategy },
-          version: input.version,
-          strategy: input.strategy,
-          branch: input.branch ?? null,
-          commitSha: null,
-          commitMessage: input.commitSha ? `manual deployment of ${input.commitSha}` : null,
-          baseSha: input.commitSha ?? null,
-          requestedById: actor.user.id,
-        },
-        `recorded by ${actor.user.username}`,
-      );
-      audit.resourceId = d.id;
-      audit.changes = { after: { environment: env.name, version: input.version, strategy: input.strategy } };
-      return d.id;
-    },
-  );
-  return getDeployment(deps, actor, id);
-}
-
-export async function reportManualDeployment(
-  deps: GitOpsDeps,
-  actor: Actor,
-  input: { deploymentId: string; event: "start" | "succeed" | "fail" | "cancel"; message?: string },
-): Promise<DeploymentDetail> {
-  await mutate(
-    deps,
-    { actor },
-    { action: "deployment.manual_status", resourceType: "deployment" },
-    async (tx, audit) => {
-      const d = await loadForUpdate(tx, input.deploymentId);
-      audit.resourceId = d.id;
-      await authorizeEnvironment(tx, actor, "deployment.create", d.environmentId, audit);
-      if (d.method !== "manual") throw deploymentRefused("is not a manual deployment: its status follows Git");
-      const row = await applyEvent(tx, d, input.event, {
-        now: deps.clock.now(),
-        message: input.message ?? null,
-        set: input.event === "fail" ? { error: input.message ?? "failed" } : {},
-      });
-      audit.changes = { before: { status: d.status }, after: { status: row.status } };
-    },
-  );
-  return getDeployment(deps, actor, input.deploymentId);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { RollbackPreview } from "@juanie/contracts";
+import type { DeploymentDetail, RollbackPreview } from "@juanie/contracts";
 import { deployments, users } from "@juanie/db";
 import { GitError } from "@juanie/git";
 import {
@@ -16,12 +16,27 @@ import { authorizeEnvironment } from "../environments/access.ts";
 import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { NotFoundError } from "../shared/errors.ts";
+import { mutate } from "../shared/mutation.ts";
 import { deploymentRefused } from "./messages.ts";
-import { gitopsTarget, manifestFailure, manifestFiles, restoreEdit, yamlOnly } from "./service.ts";
+import { getDeployment } from "./queries.ts";
+import {
+  authorizedRendering,
+  gitopsTarget,
+  manifestFailure,
+  manifestFiles,
+  renderBeforeTx,
+  requesterTrailer,
+  restoreEdit,
+  startDeployment,
+  yamlOnly,
+} from "./service.ts";
 import { isDeploymentStatus, isLanded } from "./state.ts";
 
 const requester = alias(users, "requester");
 const MAX_LISTED = 100;
+
+// Rollback: a revert commit that makes the environment's path what it was at an earlier deployment, and the
+// preview of what it undoes.
 
 /**
  * What rolling an environment back to a deployment would undo, before anyone confirms: the deployments
@@ -152,4 +167,71 @@ async function renderBeforeAfter(
       after: c.after ?? null,
     })),
   };
+}
+
+export async function rollbackDeployment(
+  deps: GitOpsDeps,
+  actor: Actor,
+  input: { deploymentId: string; message?: string },
+): Promise<DeploymentDetail> {
+  const [candidate] = await deps.db.select().from(deployments).where(eq(deployments.id, input.deploymentId));
+  const targetSha = candidate?.commitSha;
+  const rendered =
+    candidate && targetSha && isLanded(candidate.status)
+      ? await renderBeforeTx(deps, actor, candidate.environmentId, async (target) => {
+          const preview = await deps.git
+            .preview(remoteOf(deps, target.repo), {
+              branch: target.branch,
+              createFrom: target.repo.defaultBranch,
+              edit: restoreEdit(target.path, targetSha),
+            })
+            .catch(manifestFailure);
+          return { ...preview, diff: unifiedDiff(preview.before, preview.after) };
+        })
+      : null;
+  const id = await mutate(
+    deps,
+    { actor },
+    { action: "deployment.rollback", resourceType: "deployment" },
+    async (tx, audit) => {
+      const [targetRow] = await tx.select().from(deployments).where(eq(deployments.id, input.deploymentId));
+      if (!targetRow) throw new NotFoundError("Deployment");
+      if (!targetRow.commitSha || !isLanded(targetRow.status)) {
+        await authorizeEnvironment(tx, actor, "deployment.create", targetRow.environmentId, audit);
+        throw deploymentRefused("has no commit to return to: only committed deployments can be rolled back to");
+      }
+      const {
+        env,
+        target,
+        value: preview,
+      } = await authorizedRendering(tx, actor, targetRow.environmentId, rendered, audit);
+      if (!preview.changedFiles.length)
+        throw deploymentRefused("is what the environment already runs: there is nothing to roll back");
+      const message = `revert(deploy): roll ${env.name} back to ${targetRow.commitSha.slice(0, 12)}${input.message ? `\n\n${input.message}` : ""}`;
+      const d = await startDeployment(deps, tx, actor, env, {
+        projectId: env.projectId,
+        environmentId: env.id,
+        repositoryId: target.repo.id,
+        method: "rollback",
+        status: "pending",
+        request: {
+          targetSha: targetRow.commitSha,
+          message: input.message ?? null,
+          requestedBy: await requesterTrailer(tx, actor.user.id),
+        },
+        diff: preview.diff,
+        version: targetRow.version,
+        branch: target.branch,
+        path: target.path,
+        baseSha: preview.head,
+        commitMessage: message,
+        requestedById: actor.user.id,
+        rollbackOfId: targetRow.id,
+      });
+      audit.resourceId = d.id;
+      audit.changes = { after: { environment: env.name, rollbackTo: targetRow.commitSha, status: d.status } };
+      return d.id;
+    },
+  );
+  return getDeployment(deps, actor, id);
 }
