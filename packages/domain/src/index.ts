@@ -13,6 +13,7 @@ export * from "./deployments/manual.ts";
 export * from "./deployments/push.ts";
 export * from "./deployments/queries.ts";
 export * from "./deployments/recovery.ts";
+export * from "./deployments/review.ts";
 export * from "./deployments/rollback.ts";
 export * from "./deployments/service.ts";
 export * from "./deployments/state.ts";
