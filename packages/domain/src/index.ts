@@ -9,6 +9,7 @@ export * from "./clusters/flux.ts";
 export * from "./clusters/port.ts";
 export * from "./clusters/service.ts";
 export * from "./clusters/status.ts";
+export * from "./deployments/commit.ts";
 export * from "./deployments/manual.ts";
 export * from "./deployments/push.ts";
 export * from "./deployments/queries.ts";

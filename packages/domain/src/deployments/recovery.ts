@@ -17,17 +17,10 @@ import { remoteOf } from "../repositories/service.ts";
 import type { Actor, GitOpsDeps } from "../shared/deps.ts";
 import { ConflictError, ForbiddenError, InputError } from "../shared/errors.ts";
 import { mutate } from "../shared/mutation.ts";
+import { commitDeployment, markRolledBack } from "./commit.ts";
 import { notifyDeployment } from "./notices.ts";
 import { getDeployment } from "./queries.ts";
-import {
-  applyEvent,
-  commitDeployment,
-  type DeploymentRow,
-  gitopsTarget,
-  loadForUpdate,
-  markRolledBack,
-  publishChange,
-} from "./service.ts";
+import { applyEvent, type DeploymentRow, gitopsTarget, loadForUpdate, publishChange } from "./service.ts";
 
 const system = { origin: { ip: null, userAgent: null }, actorLabel: "system" } as const;
 const commitJobKey = (deploymentId: string) => `deployment.commit:${deploymentId}`;
