@@ -14,7 +14,7 @@ import {
 } from "@juanie/db";
 import { GitError, isValidBranchName } from "@juanie/git";
 import { isSafeRepoPath } from "@juanie/manifests";
-import { and, asc, count, desc, eq, gt, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import { authorizeProject } from "../access/authorize.ts";
 import { diffFields, recordAudit } from "../audit/record.ts";
 import { assertRuleCanBeMet, possibleApprovals } from "../deployments/approvals.ts";
@@ -304,19 +304,23 @@ async function bypassOf(db: Executor, env: EnvironmentRow): Promise<Environment[
     eq(deployments.bypassedApproval, true),
     gt(deployments.number, env.bypassAcknowledgedThrough),
   );
-  const [counted] = await db.select({ n: count() }).from(deployments).where(where);
-  if (!counted?.n) return null;
-  const [latest] = await db.select().from(deployments).where(where).orderBy(desc(deployments.number)).limit(1);
-  return {
-    count: counted.n,
-    latest: {
-      id: latest!.id,
-      number: latest!.number,
-      commitSha: latest!.commitSha,
-      author: latest!.commitAuthorName,
-      createdAt: latest!.createdAt.toISOString(),
-    },
-  };
+  // The newest one and how many there are, in one query.
+  const [latest] = await db
+    .select({
+      id: deployments.id,
+      number: deployments.number,
+      commitSha: deployments.commitSha,
+      author: deployments.commitAuthorName,
+      createdAt: deployments.createdAt,
+      count: sql<number>`count(*) over ()`.mapWith(Number),
+    })
+    .from(deployments)
+    .where(where)
+    .orderBy(desc(deployments.number))
+    .limit(1);
+  if (!latest) return null;
+  const { count: n, createdAt, ...rest } = latest;
+  return { count: n, latest: { ...rest, createdAt: createdAt.toISOString() } };
 }
 
 /**
